@@ -1,0 +1,187 @@
+"""Service configuration.
+
+One ``Settings`` object, read from the environment (and ``.env``), reaches code through FastAPI dependencies or
+constructor arguments; nothing else reads ``os.environ``. The defaults describe the embedded mode that ``make run``
+starts: a SQLite file, a local storage folder, a SQLite-backed Celery broker and the bundled CPU models, all under
+``DATA_DIR``. Production swaps in PostgreSQL, Redis and S3 by setting the variables documented in ``.env.example``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from urllib.parse import quote
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "change-me-insecure-development-key"  # noqa: S105 - the placeholder production refuses
+
+QUEUE_VOICE = "voice-queue"
+QUEUE_TRANSLATION = "translation-queue"
+QUEUE_SPEAKER = "speaker-queue"
+ALL_QUEUES = (QUEUE_VOICE, QUEUE_TRANSLATION, QUEUE_SPEAKER)
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class StorageBackend(StrEnum):
+    LOCAL = "local"
+    S3 = "s3"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", use_attribute_docstrings=True
+    )
+
+    environment: Environment = Environment.DEVELOPMENT
+    """``production`` refuses the placeholder secret key and hides debug detail."""
+    debug: bool = False
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    api_prefix: str = "/api/v1"
+    secret_key: str = DEFAULT_SECRET_KEY
+    """Signs access tokens and local download links. Required (and not the placeholder) in production."""
+    access_token_expire_minutes: int = Field(default=60, gt=0)
+    download_url_expire_seconds: int = Field(default=3600, gt=0)
+    """Lifetime of signed local download links and S3 presigned URLs."""
+
+    data_dir: Path = Path("data")
+    """Root of everything the embedded mode keeps on disk (database, broker, storage, model cache)."""
+
+    database_url: str | None = None
+    """Full SQLAlchemy URL. When unset: PostgreSQL from ``POSTGRES_*`` if ``POSTGRES_SERVER`` is set, else SQLite
+    in ``DATA_DIR``."""
+    postgres_server: str | None = None
+    postgres_port: int = 5432
+    postgres_user: str = "postgres"
+    postgres_password: str = ""
+    postgres_db: str = "audio_processing"
+
+    celery_broker_url: str | None = None
+    """When unset: Redis from ``REDIS_HOST`` if set, else kombu's SQLAlchemy transport on a SQLite file (durable,
+    needs no server)."""
+    redis_host: str | None = None
+    redis_port: int = 6379
+    redis_db: int = 0
+    redis_password: str | None = None
+
+    storage_backend: StorageBackend = StorageBackend.LOCAL
+    storage_dir: Path | None = None
+    """Local storage root; defaults to ``DATA_DIR/storage``."""
+    s3_bucket: str | None = None
+    s3_region: str | None = None
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
+    s3_endpoint_url: str | None = None
+    """For S3-compatible servers (MinIO, Ceph, ...); unset for AWS."""
+    s3_key_prefix: str = ""
+
+    max_upload_bytes: int = Field(default=1024**3, gt=0)
+    """Largest accepted upload (1 GB by default); bigger bodies get 413 before anything is stored."""
+
+    whisper_model: str = "base"
+    """``base`` (the multilingual model bundled with the install) or a local CTranslate2 model folder."""
+    model_cache_dir: Path | None = None
+    """Where bundled model files are assembled; defaults to ``DATA_DIR/models``."""
+    device_strategy: Literal["auto", "cpu", "cuda"] = "auto"
+    """``auto`` uses CUDA with float16 where a GPU is visible, else CPU with int8."""
+    whisper_compute_type: str | None = None
+    """Overrides the compute type chosen by the device strategy (e.g. ``int8_float16``)."""
+    whisper_beam_size: int = Field(default=5, ge=1)
+    cpu_threads: int = Field(default=0, ge=0)
+    """Threads per model on CPU; 0 lets the runtime choose."""
+
+    worker_concurrency: int = Field(default=1, ge=1)
+    """Processes of the embedded worker started by ``make run`` (it consumes every queue)."""
+    voice_queue_concurrency: int = Field(default=2, ge=1)
+    translation_queue_concurrency: int = Field(default=4, ge=1)
+    speaker_queue_concurrency: int = Field(default=2, ge=1)
+    job_soft_time_limit_seconds: int = Field(default=6 * 3600, gt=0)
+    job_time_limit_seconds: int = Field(default=6 * 3600 + 300, gt=0)
+    broker_visibility_timeout_seconds: int = Field(default=7 * 3600, gt=0)
+    """Must exceed the longest job, or Redis redelivers a message that is still being worked on."""
+
+    rate_limit_enabled: bool = True
+    rate_limit_storage_url: str | None = None
+    """``limits`` storage; defaults to Redis when ``REDIS_HOST`` is set, else process memory."""
+    rate_limit_auth: str = "5/minute"
+    rate_limit_voice: str = "10/minute"
+    rate_limit_translation: str = "20/minute"
+    rate_limit_health: str = "100/minute"
+
+    progress_poll_seconds: float = Field(default=0.5, gt=0)
+    """How often a WebSocket checks the database for job changes when no Redis pub/sub is configured."""
+
+    cors_origins: list[str] = []
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        if self.environment is Environment.PRODUCTION and (
+            self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 32
+        ):
+            raise ValueError("SECRET_KEY must be set to a random value of at least 32 characters in production")
+        if self.storage_backend is StorageBackend.S3 and not self.s3_bucket:
+            raise ValueError("S3_BUCKET is required when STORAGE_BACKEND=s3")
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        if self.postgres_server:
+            password = f":{quote(self.postgres_password, safe='')}" if self.postgres_password else ""
+            return (
+                f"postgresql+psycopg://{quote(self.postgres_user, safe='')}{password}@"
+                f"{self.postgres_server}:{self.postgres_port}/{self.postgres_db}"
+            )
+        return f"sqlite:///{(self.data_dir / 'audio_api.db').resolve()}"
+
+    @property
+    def redis_url(self) -> str | None:
+        if not self.redis_host:
+            return None
+        auth = f":{quote(self.redis_password, safe='')}@" if self.redis_password else ""
+        return f"redis://{auth}{self.redis_host}:{self.redis_port}/{self.redis_db}"
+
+    @property
+    def broker_url(self) -> str:
+        if self.celery_broker_url:
+            return self.celery_broker_url
+        return self.redis_url or f"sqla+sqlite:///{(self.data_dir / 'broker.db').resolve()}"
+
+    @property
+    def broker_is_embedded(self) -> bool:
+        return self.broker_url.startswith("sqla+")
+
+    @property
+    def limiter_storage_url(self) -> str:
+        return self.rate_limit_storage_url or self.redis_url or "memory://"
+
+    @property
+    def storage_root(self) -> Path:
+        return self.storage_dir or self.data_dir / "storage"
+
+    @property
+    def model_cache(self) -> Path:
+        return self.model_cache_dir or self.data_dir / "models"
+
+
+def normalise_database_url(url: str) -> str:
+    """Point plain ``postgres://`` / ``postgresql://`` URLs at the psycopg 3 driver we install."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once. Tests build their own ``Settings`` and inject them."""
+    return Settings()
