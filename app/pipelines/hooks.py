@@ -14,59 +14,13 @@ from typing import Protocol
 
 
 class ProgressHook(Protocol):
-    def __call__(self, step: str, *, completed: float | None = None, total: float | None = None) -> None: ...
-
-
-def _noop(step: str, *, completed: float | None = None, total: float | None = None) -> None:
-    return None
-
-
-def setup_hook(hook: ProgressHook | None) -> ProgressHook:
-    """A missing hook becomes a no-op, so pipeline bodies never check for ``None``."""
-    return hook if hook is not None else _noop
-
-
-@dataclass(frozen=True)
-class Progress:
-    step: str
-    percent: float
-    eta_seconds: float | None
-
-
-class StepProgress:
-    """Weighted overall progress across a pipeline's named steps, with an ETA from the rate so far.
-
-    Args:
-        weights: relative cost of each step, in pipeline order. Unknown steps count as weightless.
-        on_progress: receives every update.
-        clock: injectable for tests.
-    """
-
-    def __init__(
-        self,
-        weights: Mapping[str, float],
-        on_progress: Callable[[Progress], None],
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        total = sum(weights.values()) or 1.0
-        self._weights = {step: weight / total for step, weight in weights.items()}
-        self._order = list(weights)
-        self._on_progress = on_progress
-        self._clock = clock
-        self._started = clock()
-
     def __call__(self, step: str, *, completed: float | None = None, total: float | None = None) -> None:
-        done_before = sum(self._weights[s] for s in self._order[: self._order.index(step)]) if step in self._weights else None
-        fraction = 0.0
-        if completed is not None and total:
-            fraction = min(max(completed / total, 0.0), 1.0)
-        if done_before is None:
-            overall = None
-        else:
-            overall = done_before + self._weights[step] * fraction
+        if step in self._weights:
+            fraction = min(max(completed / total, 0.0), 1.0) if completed is not None and total else 0.0
+            index = self._order.index(step)
+            overall = sum(self._weights[s] for s in self._order[:index]) + self._weights[step] * fraction
+            # Progress never goes backwards, even if a step reports a smaller amount than before.
+            self._overall = max(self._overall, overall)
         elapsed = self._clock() - self._started
-        eta = None
-        if overall is not None and overall > 0.02 and elapsed > 0:
-            eta = elapsed * (1.0 - overall) / overall
-        percent = 0.0 if overall is None else round(100.0 * overall, 1)
-        self._on_progress(Progress(step=step, percent=percent, eta_seconds=eta))
+        eta = elapsed * (1.0 - self._overall) / self._overall if self._overall > 0.02 else None
+        self._on_progress(Progress(step=step, percent=round(100.0 * self._overall, 1), eta_seconds=eta))
