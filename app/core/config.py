@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     api_prefix: str = "/api/v1"
+    public_url: str | None = None
+    """Scheme and host clients reach the API at (e.g. ``https://api.example.com``), used to make download links
+    absolute; unset, local download links are relative to the API."""
     secret_key: str = DEFAULT_SECRET_KEY
     """Signs access tokens and local download links. Required (and not the placeholder) in production."""
     access_token_expire_minutes: int = Field(default=60, gt=0)

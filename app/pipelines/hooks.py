@@ -14,6 +14,48 @@ from typing import Protocol
 
 
 class ProgressHook(Protocol):
+    def __call__(self, step: str, *, completed: float | None = None, total: float | None = None) -> None: ...
+
+
+def _noop(step: str, *, completed: float | None = None, total: float | None = None) -> None:
+    return None
+
+
+def setup_hook(hook: ProgressHook | None) -> ProgressHook:
+    """A missing hook becomes a no-op, so pipeline bodies never check for ``None``."""
+    return hook if hook is not None else _noop
+
+
+@dataclass(frozen=True)
+class Progress:
+    step: str
+    percent: float
+    eta_seconds: float | None
+
+
+class StepProgress:
+    """Weighted overall progress across a pipeline's named steps, with an ETA from the rate so far.
+
+    Args:
+        weights: relative cost of each step, in pipeline order. Unknown steps keep the current percentage.
+        on_progress: receives every update.
+        clock: injectable for tests.
+    """
+
+    def __init__(
+        self,
+        weights: Mapping[str, float],
+        on_progress: Callable[[Progress], None],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        total = sum(weights.values()) or 1.0
+        self._weights = {step: weight / total for step, weight in weights.items()}
+        self._order = list(weights)
+        self._on_progress = on_progress
+        self._clock = clock
+        self._started = clock()
+        self._overall = 0.0
+
     def __call__(self, step: str, *, completed: float | None = None, total: float | None = None) -> None:
         if step in self._weights:
             fraction = min(max(completed / total, 0.0), 1.0) if completed is not None and total else 0.0

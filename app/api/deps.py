@@ -1,0 +1,76 @@
+"""Request dependencies: settings, the DB session (the request's unit of work), the current user, services' ports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from app.core.config import Settings
+from app.core.errors import InvalidToken, NotAuthenticated
+from app.core.security import ACCESS_TOKEN_TYPE, decode_token
+from app.db import uow
+from app.models.user import User
+from app.services.dispatch import TaskDispatcher
+from app.storage import Storage
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed after the handler returns (before the response is sent), then
+    deferred actions run (e.g. enqueueing); rolled back with compensations on any error."""
+    session: Session = request.app.state.session_factory()
+    try:
+        yield session
+        uow.commit(session)
+    except BaseException:
+        uow.rollback(session)
+        raise
+    finally:
+        session.close()
+
+
+def get_storage(request: Request) -> Storage:
+    storage: Storage = request.app.state.storage
+    return storage
+
+
+def get_dispatcher(request: Request) -> TaskDispatcher:
+    dispatcher: TaskDispatcher = request.app.state.dispatcher
+    return dispatcher
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+StorageDep = Annotated[Storage, Depends(get_storage)]
+DispatcherDep = Annotated[TaskDispatcher, Depends(get_dispatcher)]
+
+
+def user_from_token(session: Session, settings: Settings, token: str) -> User:
+    claims = decode_token(token, secret_key=settings.secret_key, token_type=ACCESS_TOKEN_TYPE)
+    try:
+        user_id = int(claims["sub"])
+    except (TypeError, ValueError) as exc:
+        raise InvalidToken() from exc
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise InvalidToken()
+    return user
+
+
+def get_current_user(session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
+    if not token:
+        raise NotAuthenticated()
+    return user_from_token(session, settings, token)
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]

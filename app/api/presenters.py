@@ -1,0 +1,77 @@
+"""Job rows to API views, with signed, expiring download URLs for their outputs."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+from app.models.job import Job
+from app.schemas.job import JobPublic, TranslationJobPublic
+from app.services.progress import format_time_remaining
+from app.services.transcription import TRANSCRIPT_FORMATS, transcript_artifact
+from app.services.uploads import safe_filename
+from app.storage import Storage
+
+
+def _download_name(job: Job, artifact: str) -> str:
+    stem = PurePath(safe_filename(job.input_filename, default=f"job-{job.id}")).stem
+    return f"{stem}.{artifact}"
+
+
+def output_urls(job: Job, storage: Storage, expires_in: int) -> dict[str, str]:
+    if job.status != "completed":
+        return {}
+    return {
+        name: storage.download_url(key, filename=_download_name(job, name), expires_in=expires_in)
+        for name, key in sorted(job.artifacts.items())
+    }
+
+
+def _error(job: Job) -> dict[str, str | None] | None:
+    return {"error_code": job.error_code, "message": job.error_message} if job.error_code else None
+
+
+def job_public(job: Job, storage: Storage, expires_in: int) -> JobPublic:
+    return JobPublic(
+        id=job.id,
+        kind=job.kind,
+        status=job.status,
+        progress=job.progress,
+        step=job.step,
+        time_remaining=format_time_remaining(job.eta_seconds),
+        error=_error(job),
+        params=job.params,
+        input_filename=job.input_filename,
+        result=job.result,
+        outputs=output_urls(job, storage, expires_in),
+        batch_id=job.batch_id,
+        task_id=job.task_id,
+        attempts=job.attempts,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        completed_at=job.completed_at,
+    )
+
+
+def translation_public(job: Job, storage: Storage, expires_in: int) -> TranslationJobPublic:
+    urls = output_urls(job, storage, expires_in)
+    transcripts = {fmt.value: urls[transcript_artifact(fmt)] for fmt in TRANSCRIPT_FORMATS if transcript_artifact(fmt) in urls}
+    result = job.result or {}
+    return TranslationJobPublic(
+        id=job.id,
+        status=job.status,
+        source_language=job.params.get("source_language"),
+        target_language=job.params.get("target_language"),
+        progress=job.progress,
+        step=job.step,
+        time_remaining=format_time_remaining(job.eta_seconds),
+        error=_error(job),
+        created_at=job.created_at,
+        completed_at=job.completed_at,
+        task_id=job.task_id,
+        input_filename=job.input_filename,
+        detected_language=result.get("detected_language"),
+        duration=result.get("duration", job.params.get("input_duration")),
+        output_url=urls.get("speech"),
+        transcript_url=transcripts.get("txt"),
+        transcript_urls=transcripts,
+    )

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import mimetypes
+
+from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
+
+from app.api.deps import SettingsDep, StorageDep
+from app.core.errors import InvalidToken, ResourceNotFound, TokenExpired
+from app.services.downloads import read_download_token
+
+router = APIRouter(prefix="/files", tags=["files"])
+
+
+@router.get(
+    "/{token}",
+    response_class=StreamingResponse,
+    responses={401: TokenExpired.openapi("Expired or invalid link"), 404: ResourceNotFound.openapi()},
+)
+def download(token: str, settings: SettingsDep, storage: StorageDep) -> StreamingResponse:
+    """Download a stored output through a signed, expiring link (local storage)."""
+    try:
+        key, filename = read_download_token(settings, token)
+    except InvalidToken as exc:
+        raise ResourceNotFound("Download link not found") from exc
+    size = storage.size(key)
+    media_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"', "Content-Length": str(size)}
+    return StreamingResponse(storage.iter_bytes(key), media_type=media_type, headers=headers)

@@ -1,0 +1,135 @@
+"""Command line: ``audio-api serve | worker | migrate | run``.
+
+``run`` is what ``make run`` calls: migrate, then supervise one API server and one worker consuming every queue,
+on the embedded defaults unless the environment says otherwise. The scripts in ``scripts/`` wrap these commands.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from app.core.config import ALL_QUEUES, get_settings
+from app.core.logging import configure_logging
+
+cli = typer.Typer(help="audio-api: self-hosted audio AI service", no_args_is_help=True, add_completion=False)
+
+
+@cli.command()
+def migrate(revision: Annotated[str, typer.Argument(help="Target revision")] = "head") -> None:
+    """Apply database migrations (the only way the schema is created)."""
+    from app.db.migrate import upgrade
+
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.sqlalchemy_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default API_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default API_PORT)")] = None,
+    workers: Annotated[int, typer.Option(help="API processes")] = 1,
+    reload: Annotated[bool, typer.Option(help="Reload on code changes (development)")] = False,
+) -> None:
+    """Run the HTTP API."""
+    import uvicorn
+
+    settings = get_settings()
+    configure_logging("DEBUG" if settings.debug else "INFO")
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host or settings.api_host,
+        port=port or settings.api_port,
+        workers=workers,
+        reload=reload,
+        proxy_headers=True,
+        log_config=None,
+    )
+
+
+@cli.command()
+def worker(
+    queues: Annotated[str, typer.Option(help="Comma-separated queues")] = ",".join(ALL_QUEUES),
+    concurrency: Annotated[int | None, typer.Option(help="Processes (default WORKER_CONCURRENCY)")] = None,
+    loglevel: Annotated[str, typer.Option()] = "INFO",
+) -> None:
+    """Run a Celery worker."""
+    from app.core.celery_app import celery_app
+
+    settings = get_settings()
+    configure_logging(loglevel)
+    celery_app.worker_main(
+        [
+            "worker",
+            f"--queues={queues}",
+            f"--concurrency={concurrency or settings.worker_concurrency}",
+            f"--loglevel={loglevel}",
+            f"--hostname=audio-api-{os.getpid()}@%h",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+    )
+
+
+def _prepare_metrics_dir(data_dir: Path) -> str:
+    metrics_dir = data_dir / "metrics"
+    shutil.rmtree(metrics_dir, ignore_errors=True)  # counts from a previous run belong to dead processes
+    metrics_dir.mkdir(parents=True)
+    return str(metrics_dir.resolve())
+
+
+@cli.command()
+def run() -> None:
+    """Migrate, then run the API and a worker for every queue until interrupted."""
+    settings = get_settings()
+    configure_logging("INFO")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrate()
+    env = dict(os.environ)
+    env.setdefault("PROMETHEUS_MULTIPROC_DIR", _prepare_metrics_dir(settings.data_dir))
+    command = [sys.executable, "-m", "app.cli"]
+    children = [
+        subprocess.Popen([*command, "worker"], env=env),
+        subprocess.Popen([*command, "serve"], env=env),
+    ]
+    typer.echo(f"audio-api on http://{settings.api_host}:{settings.api_port} (docs at /docs); Ctrl+C stops it")
+
+    stopping = False
+
+    def stop(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    while not stopping and all(child.poll() is None for child in children):
+        time.sleep(0.5)
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            child.kill()
+    failed = [child.returncode for child in children if child.returncode not in (0, -signal.SIGTERM)]
+    raise typer.Exit(1 if failed and not stopping else 0)
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""Job change events: one shape for every kind, published after each committed change.
+
+With Redis configured, events go out on a per-owner pub/sub channel that WebSockets subscribe to. Without it (the
+embedded mode) nothing is published and WebSockets poll the job rows instead; the message shape is the same.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Protocol
+
+import redis
+
+from app.models.job import Job
+from app.schemas.job import JobEvent
+
+logger = logging.getLogger(__name__)
+
+CHANNEL_PREFIX = "audio-api:jobs:"
+
+
+def channel_for(owner_id: int) -> str:
+    return f"{CHANNEL_PREFIX}{owner_id}"
+
+
+def format_time_remaining(seconds: float | None) -> str | None:
+    """``"1h 2m 5s"``, ``"30s"``; ``None`` while there is no estimate yet."""
+    if seconds is None:
+        return None
+    total = max(0, round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours}h"] if hours else []
+    if hours or minutes:
+        parts.append(f"{minutes}m")
+    parts.append(f"{secs}s")
+    return " ".join(parts)
+
+
+def job_event(job: Job) -> JobEvent:
+    details: dict[str, object] = {"step": job.step, "time_remaining": format_time_remaining(job.eta_seconds)}
+    if job.error_code:
+        details["error"] = {"error_code": job.error_code, "message": job.error_message}
+    return JobEvent(job_id=job.id, kind=job.kind, status=job.status, progress=job.progress, details=details)
+
+
+class ProgressPublisher(Protocol):
+    def publish(self, owner_id: int, event: JobEvent) -> None: ...
+
+
+class NullProgressPublisher:
+    """The embedded mode: subscribers read the job rows themselves."""
+
+    def publish(self, owner_id: int, event: JobEvent) -> None:
+        return None
+
+
+class RedisProgressPublisher:
+    def __init__(self, client: redis.Redis) -> None:
+        self._client = client
+
+    def publish(self, owner_id: int, event: JobEvent) -> None:
+        # Progress is advisory: a lost message must never fail the job that sent it.
+        try:
+            self._client.publish(channel_for(owner_id), json.dumps(event.model_dump(mode="json")))
+        except redis.RedisError:
+            logger.warning("could not publish progress of job %s", event.job_id, exc_info=True)
+
+
+def build_publisher(redis_url: str | None) -> ProgressPublisher:
+    if redis_url is None:
+        return NullProgressPublisher()
+    return RedisProgressPublisher(redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5))

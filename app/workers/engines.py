@@ -1,0 +1,49 @@
+"""Engines of one worker process: built from settings on first use, then kept for the life of the process.
+
+Loading lazily (not in ``worker_process_init``) keeps worker start-up fast and avoids Celery killing a process
+whose init handler blocks for seconds; the lock makes concurrent first calls load once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from app.core.config import Settings
+from app.core.metrics import MODEL_LOAD_SECONDS
+from app.engines.bundled import resolve_whisper_model
+from app.engines.device import resolve_device
+from app.engines.transcriber import Transcriber
+from app.engines.whisper import FasterWhisperTranscriber
+
+logger = logging.getLogger(__name__)
+
+
+class EngineRegistry:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._lock = threading.Lock()
+        self._transcriber: Transcriber | None = None
+
+    def transcriber(self) -> Transcriber:
+        with self._lock:
+            if self._transcriber is None:
+                self._transcriber = self._load_transcriber()
+            return self._transcriber
+
+    def _load_transcriber(self) -> Transcriber:
+        settings = self._settings
+        started = time.perf_counter()
+        model_path = resolve_whisper_model(settings.whisper_model, settings.model_cache)
+        device, compute_type = resolve_device(settings.device_strategy)
+        transcriber = FasterWhisperTranscriber(
+            model_path,
+            device=device,
+            compute_type=settings.whisper_compute_type or compute_type,
+            cpu_threads=settings.cpu_threads,
+        )
+        elapsed = time.perf_counter() - started
+        MODEL_LOAD_SECONDS.labels(transcriber.name).observe(elapsed)
+        logger.info("loaded %s on %s (%s) in %.1f s", transcriber.name, device, compute_type, elapsed)
+        return transcriber
