@@ -1,0 +1,23 @@
+"""File storage behind one small interface; see ``base.Storage``."""
+
+from app.storage.base import (
+    InvalidStorageKey,
+    ObjectNotFound,
+    Storage,
+    StorageUnavailable,
+    UrlSigner,
+    attachment_disposition,
+    validate_key,
+)
+from app.storage.factory import build_storage
+
+__all__ = [
+    "InvalidStorageKey",
+    "ObjectNotFound",
+    "Storage",
+    "StorageUnavailable",
+    "UrlSigner",
+    "attachment_disposition",
+    "build_storage",
+    "validate_key",
+]

@@ -8,6 +8,7 @@ from fastapi.responses import StreamingResponse
 from app.api.deps import SettingsDep, StorageDep
 from app.core.errors import InvalidToken, ResourceNotFound, TokenExpired
 from app.services.downloads import read_download_token
+from app.storage import attachment_disposition
 
 router = APIRouter(prefix="/files", tags=["files"])
 
@@ -25,5 +26,5 @@ def download(token: str, settings: SettingsDep, storage: StorageDep) -> Streamin
         raise ResourceNotFound("Download link not found") from exc
     size = storage.size(key)
     media_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
-    headers = {"Content-Disposition": f'attachment; filename="{filename}"', "Content-Length": str(size)}
+    headers = {"Content-Disposition": attachment_disposition(filename), "Content-Length": str(size)}
     return StreamingResponse(storage.iter_bytes(key), media_type=media_type, headers=headers)
