@@ -39,7 +39,11 @@ def _queue_counts(session_factory: sessionmaker[Session]) -> dict[tuple[str, str
             .where(Job.status.in_([JobStatus.PENDING, JobStatus.PROCESSING]))
             .group_by(Job.kind, Job.status)
         ).all()
-    counts = {(route.queue, status.value): 0 for route in TASK_ROUTES.values() for status in (JobStatus.PENDING, JobStatus.PROCESSING)}
+    counts = {
+        (route.queue, status.value): 0
+        for route in TASK_ROUTES.values()
+        for status in (JobStatus.PENDING, JobStatus.PROCESSING)
+    }
     for kind, status, count in rows:
         key = (TASK_ROUTES[JobKind(kind)].queue, status)
         counts[key] = counts.get(key, 0) + count
@@ -71,12 +75,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.storage = build_storage(settings, download_signer(settings))
     app.state.rate_limiter = RateLimiter(settings.limiter_storage_url)
     app.state.job_stream = build_job_stream(settings.redis_url, session_factory, settings.progress_poll_seconds)
-    app.state.metric_collectors = [QueueCollector(lambda: _queue_counts(session_factory)), ResourceCollector()]
+    app.state.metric_collectors = [
+        QueueCollector(lambda: _queue_counts(session_factory)),
+        ResourceCollector(),
+    ]
 
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_upload_bytes)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"], allow_headers=["*"])
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"], allow_headers=["*"]
+        )
     app.add_middleware(MetricsMiddleware)
 
     api = APIRouter(prefix=settings.api_prefix)

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from app.core.config import Settings
 from app.main import create_app
-from tests.fixtures.services import clean_postgres, clean_redis, postgres_url, redis_url  # noqa: F401
-from tests.fixtures.testdata import testdata_dir  # noqa: F401
+
+pytest_plugins = ["tests.fixtures.services", "tests.fixtures.testdata", "tests.fixtures.s3", "tests.fixtures.models"]
 
 SETTINGS_ENV = {name.upper() for name in Settings.model_fields} | {"PROMETHEUS_MULTIPROC_DIR"}
 
@@ -34,9 +34,7 @@ def model_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def make_settings(
-    tmp_path: Path, clean_postgres: str, clean_redis: str, model_cache_dir: Path
-) -> SettingsFactory:
+def make_settings(tmp_path: Path, clean_postgres: str, clean_redis: str, model_cache_dir: Path) -> SettingsFactory:
     """Production-shaped settings: PostgreSQL, Redis broker and pub/sub, local storage in a temp folder."""
 
     def factory(**overrides: Any) -> Settings:
@@ -50,7 +48,7 @@ def make_settings(
             "model_cache_dir": model_cache_dir,
         }
         values.update(overrides)
-        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+        return Settings(_env_file=None, **values)
 
     return factory
 

@@ -67,7 +67,9 @@ def user_from_token(session: Session, settings: Settings, token: str) -> User:
     return user
 
 
-def get_current_user(session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
+def get_current_user(
+    session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> User:
     if not token:
         raise NotAuthenticated()
     return user_from_token(session, settings, token)

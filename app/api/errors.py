@@ -42,8 +42,11 @@ async def _app_error(_request: Request, exc: Exception) -> JSONResponse:
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     details: list[dict[str, Any]] = [
-        {"field": ".".join(str(part) for part in error["loc"][1:]) or str(error["loc"][0]), "error": error["msg"],
-         "type": error["type"]}
+        {
+            "field": ".".join(str(part) for part in error["loc"][1:]) or str(error["loc"][0]),
+            "error": error["msg"],
+            "type": error["type"],
+        }
         for error in exc.errors()
     ]
     return error_response(422, ValidationFailed(details=details).to_response())

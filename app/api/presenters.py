@@ -54,7 +54,9 @@ def job_public(job: Job, storage: Storage, expires_in: int) -> JobPublic:
 
 def translation_public(job: Job, storage: Storage, expires_in: int) -> TranslationJobPublic:
     urls = output_urls(job, storage, expires_in)
-    transcripts = {fmt.value: urls[transcript_artifact(fmt)] for fmt in TRANSCRIPT_FORMATS if transcript_artifact(fmt) in urls}
+    transcripts = {
+        fmt.value: urls[transcript_artifact(fmt)] for fmt in TRANSCRIPT_FORMATS if transcript_artifact(fmt) in urls
+    }
     result = job.result or {}
     return TranslationJobPublic(
         id=job.id,

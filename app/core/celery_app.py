@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery
-from kombu import Queue
+from kombu.entity import Queue
 
 from app.core.config import ALL_QUEUES, QUEUE_TRANSLATION, Settings, get_settings
 

@@ -25,15 +25,22 @@ HTTP_REQUEST_SECONDS = Histogram(
     buckets=LATENCY_BUCKETS,
 )
 HTTP_ERRORS = Counter(
-    "audio_api_http_errors_total", "Error responses by route and error code", ["method", "route", "status", "error_code"]
+    "audio_api_http_errors_total",
+    "Error responses by route and error code",
+    ["method", "route", "status", "error_code"],
 )
 JOB_SECONDS = Histogram(
-    "audio_api_job_processing_seconds", "Wall time of job processing by kind and outcome", ["kind", "status"],
+    "audio_api_job_processing_seconds",
+    "Wall time of job processing by kind and outcome",
+    ["kind", "status"],
     buckets=JOB_BUCKETS,
 )
 JOBS_FINISHED = Counter("audio_api_jobs_finished_total", "Jobs finished by kind and outcome", ["kind", "status"])
 MODEL_INFERENCE_SECONDS = Histogram(
-    "audio_api_model_inference_seconds", "Model inference time by engine", ["engine", "operation"], buckets=JOB_BUCKETS
+    "audio_api_model_inference_seconds",
+    "Model inference time by engine",
+    ["engine", "operation"],
+    buckets=JOB_BUCKETS,
 )
 MODEL_LOAD_SECONDS = Histogram(
     "audio_api_model_load_seconds", "Model load time by engine", ["engine"], buckets=JOB_BUCKETS

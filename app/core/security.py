@@ -34,7 +34,12 @@ def verify_password(password: str, hashed: str) -> tuple[bool, str | None]:
 
 
 def create_token(
-    subject: str, *, secret_key: str, token_type: str, expires_in: timedelta, extra: dict[str, Any] | None = None
+    subject: str,
+    *,
+    secret_key: str,
+    token_type: str,
+    expires_in: timedelta,
+    extra: dict[str, Any] | None = None,
 ) -> str:
     now = datetime.now(UTC)
     claims: dict[str, Any] = {"sub": subject, "typ": token_type, "iat": now, "exp": now + expires_in}

@@ -28,7 +28,9 @@ def _timed(check: Callable[[], None]) -> CheckResult:
     except Exception as exc:
         logger.warning("health check failed: %s", exc)
         return CheckResult(
-            status="error", latency_ms=round(1000 * (time.perf_counter() - started), 1), error=type(exc).__name__
+            status="error",
+            latency_ms=round(1000 * (time.perf_counter() - started), 1),
+            error=type(exc).__name__,
         )
     return CheckResult(status="ok", latency_ms=round(1000 * (time.perf_counter() - started), 1))
 

@@ -91,7 +91,7 @@ class RedisJobStream:
                 if job_id is None or event.job_id == job_id:
                     yield event
         finally:
-            await pubsub.aclose()
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
             await client.aclose()
 
 

@@ -202,7 +202,12 @@ class JobService:
         updated = session.execute(
             update(Job)
             .where(Job.id == job_id, Job.task_id == task_id, Job.status == JobStatus.PROCESSING)
-            .values(progress=progress.percent, step=progress.step, eta_seconds=progress.eta_seconds, updated_at=utcnow())
+            .values(
+                progress=progress.percent,
+                step=progress.step,
+                eta_seconds=progress.eta_seconds,
+                updated_at=utcnow(),
+            )
             .execution_options(synchronize_session=False)
         )
         return bool(updated.rowcount)  # type: ignore[attr-defined]

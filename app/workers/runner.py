@@ -56,7 +56,11 @@ class JobProgressReporter:
             raise JobCancelled()
         details = {"step": progress.step, "time_remaining": format_time_remaining(progress.eta_seconds)}
         event = JobEvent(
-            job_id=self._job_id, kind=self._kind, status=JobStatus.PROCESSING, progress=progress.percent, details=details
+            job_id=self._job_id,
+            kind=self._kind,
+            status=JobStatus.PROCESSING,
+            progress=progress.percent,
+            details=details,
         )
         self._ctx.publisher.publish(self._owner_id, event)
 

@@ -55,7 +55,12 @@ def test_protected_route_rejects_missing_bad_and_expired_tokens(client: TestClie
     assert bad.status_code == 401
     assert_error(bad.json(), "INVALID_TOKEN")
 
-    forged = create_token("1", secret_key="another-key-of-a-proper-length-0123456789", token_type=ACCESS_TOKEN_TYPE, expires_in=timedelta(minutes=5))
+    forged = create_token(
+        "1",
+        secret_key="another-key-of-a-proper-length-0123456789",
+        token_type=ACCESS_TOKEN_TYPE,
+        expires_in=timedelta(minutes=5),
+    )
     assert_error(client.get("/api/v1/jobs/", headers={"Authorization": f"Bearer {forged}"}).json(), "INVALID_TOKEN")
 
     assert client.get("/api/v1/jobs/", headers=auth_headers(client)).status_code == 200

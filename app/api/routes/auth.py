@@ -22,7 +22,10 @@ router = APIRouter(
 
 
 @router.post(
-    "/register", status_code=status.HTTP_201_CREATED, response_model=UserPublic, responses={409: EmailTaken.openapi()}
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserPublic,
+    responses={409: EmailTaken.openapi()},
 )
 def register(session: SessionDep, user_create: UserCreate) -> UserPublic:
     """Create an account."""
@@ -30,9 +33,7 @@ def register(session: SessionDep, user_create: UserCreate) -> UserPublic:
 
 
 @router.post("/token", response_model=Token, responses={401: InvalidCredentials.openapi()})
-def login(
-    session: SessionDep, settings: SettingsDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
-) -> Token:
+def login(session: SessionDep, settings: SettingsDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
     """Exchange email (as ``username``) and password for a bearer access token."""
     user = user_service.authenticate(session, email=form.username, password=form.password)
     expires = timedelta(minutes=settings.access_token_expire_minutes)

@@ -30,18 +30,24 @@ def list_jobs(
     jobs, count = job_service.list(
         session, owner_id=user.id, kind=kind, status=status, batch_id=batch_id, limit=limit, offset=offset
     )
-    return JobsPublic(data=[job_public(job, storage, settings.download_url_expire_seconds) for job in jobs], count=count)
+    return JobsPublic(
+        data=[job_public(job, storage, settings.download_url_expire_seconds) for job in jobs], count=count
+    )
 
 
 @router.get("/{job_id}", response_model=JobPublic)
-def get_job(job_id: int, session: SessionDep, settings: SettingsDep, storage: StorageDep, user: CurrentUser) -> JobPublic:
+def get_job(
+    job_id: int, session: SessionDep, settings: SettingsDep, storage: StorageDep, user: CurrentUser
+) -> JobPublic:
     """One job of any kind."""
     job = job_service.get(session, owner_id=user.id, job_id=job_id)
     return job_public(job, storage, settings.download_url_expire_seconds)
 
 
 @router.post("/{job_id}/cancel", response_model=JobPublic, responses={409: InvalidJobState.openapi()})
-def cancel_job(job_id: int, session: SessionDep, settings: SettingsDep, storage: StorageDep, user: CurrentUser) -> JobPublic:
+def cancel_job(
+    job_id: int, session: SessionDep, settings: SettingsDep, storage: StorageDep, user: CurrentUser
+) -> JobPublic:
     """Cancel a pending or running job."""
     job = job_service.cancel(session, owner_id=user.id, job_id=job_id)
     return job_public(job, storage, settings.download_url_expire_seconds)

@@ -110,7 +110,11 @@ def get_transcript(
     return RedirectResponse(storage.download_url(key, filename=name, expires_in=settings.download_url_expire_seconds))
 
 
-@router.post("/translations/{job_id}/retry", response_model=TranslationJobPublic, responses={409: InvalidJobState.openapi()})
+@router.post(
+    "/translations/{job_id}/retry",
+    response_model=TranslationJobPublic,
+    responses={409: InvalidJobState.openapi()},
+)
 def retry_translation(
     job_id: int,
     session: SessionDep,
@@ -124,7 +128,11 @@ def retry_translation(
     return translation_public(job, storage, settings.download_url_expire_seconds)
 
 
-@router.post("/translations/{job_id}/cancel", response_model=TranslationJobPublic, responses={409: InvalidJobState.openapi()})
+@router.post(
+    "/translations/{job_id}/cancel",
+    response_model=TranslationJobPublic,
+    responses={409: InvalidJobState.openapi()},
+)
 def cancel_translation(
     job_id: int, session: SessionDep, settings: SettingsDep, storage: StorageDep, user: CurrentUser
 ) -> TranslationJobPublic:
