@@ -83,9 +83,9 @@ class S3Storage:
 
     def _save_multipart(self, s3_key: str, parts: Iterable[bytes], content_type: str) -> int:
         with _translate_errors():
-            upload_id = self._client.create_multipart_upload(
-                Bucket=self._bucket, Key=s3_key, ContentType=content_type
-            )["UploadId"]
+            upload_id = self._client.create_multipart_upload(Bucket=self._bucket, Key=s3_key, ContentType=content_type)[
+                "UploadId"
+            ]
         completed: list[CompletedPartTypeDef] = []
         total = 0
         try:
@@ -136,14 +136,10 @@ class S3Storage:
             self._client.delete_object(Bucket=self._bucket, Key=folder)
             for page in paginator.paginate(Bucket=self._bucket, Prefix=f"{folder}/"):
                 # A page holds at most 1000 keys, which is also the most one DeleteObjects request takes.
-                objects: list[ObjectIdentifierTypeDef] = [
-                    {"Key": item["Key"]} for item in page.get("Contents", [])
-                ]
+                objects: list[ObjectIdentifierTypeDef] = [{"Key": item["Key"]} for item in page.get("Contents", [])]
                 if not objects:
                     continue
-                response = self._client.delete_objects(
-                    Bucket=self._bucket, Delete={"Objects": objects, "Quiet": True}
-                )
+                response = self._client.delete_objects(Bucket=self._bucket, Delete={"Objects": objects, "Quiet": True})
                 if response.get("Errors"):
                     raise StorageUnavailable("Object storage refused to delete some objects")
 
@@ -185,9 +181,7 @@ class S3Storage:
             if region and region != "us-east-1":
                 self._client.create_bucket(
                     Bucket=self._bucket,
-                    CreateBucketConfiguration={
-                        "LocationConstraint": cast("BucketLocationConstraintType", region)
-                    },
+                    CreateBucketConfiguration={"LocationConstraint": cast("BucketLocationConstraintType", region)},
                 )
             else:
                 self._client.create_bucket(Bucket=self._bucket)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from pathlib import Path
 
 from app.core.config import Settings
 from app.core.metrics import MODEL_LOAD_SECONDS
@@ -42,6 +43,7 @@ class EngineRegistry:
             device=device,
             compute_type=settings.whisper_compute_type or compute_type,
             cpu_threads=settings.cpu_threads,
+            model_name=Path(settings.whisper_model).name,
         )
         elapsed = time.perf_counter() - started
         MODEL_LOAD_SECONDS.labels(transcriber.name).observe(elapsed)

@@ -82,9 +82,7 @@ def test_every_local_verb_refuses_bad_keys(verb: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("verb", VERBS)
-def test_every_s3_verb_refuses_bad_keys(
-    verb: str, s3_storage: Storage, s3_client: S3Client, s3_bucket: str
-) -> None:
+def test_every_s3_verb_refuses_bad_keys(verb: str, s3_storage: Storage, s3_client: S3Client, s3_bucket: str) -> None:
     for key in BAD_KEYS:
         with pytest.raises(InvalidStorageKey):
             VERBS[verb](s3_storage, key)

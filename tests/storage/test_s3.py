@@ -46,9 +46,7 @@ def test_multipart_round_trip_streams(s3_storage: S3Storage, s3_client: S3Client
             if yielded >= PART_SIZE:
                 # The first part is already on the server while the source is still producing.
                 upload = s3_client.list_multipart_uploads(Bucket=s3_bucket)["Uploads"][0]
-                parts = s3_client.list_parts(
-                    Bucket=s3_bucket, Key="jobs/1/in.wav", UploadId=upload["UploadId"]
-                )
+                parts = s3_client.list_parts(Bucket=s3_bucket, Key="jobs/1/in.wav", UploadId=upload["UploadId"])
                 assert len(parts["Parts"]) >= 1
             step = rng.randint(1, 3 * MIB)
             yield data[yielded : yielded + step]
@@ -87,9 +85,7 @@ def test_oversize_multipart_aborts_and_leaves_nothing(
     assert pending_uploads(s3_client, s3_bucket) == 0
 
 
-def test_oversize_single_part_leaves_nothing(
-    s3_storage: S3Storage, s3_client: S3Client, s3_bucket: str
-) -> None:
+def test_oversize_single_part_leaves_nothing(s3_storage: S3Storage, s3_client: S3Client, s3_bucket: str) -> None:
     s3_storage.save("a", [b"previous"])
     with pytest.raises(PayloadTooLarge):
         s3_storage.save("a", [b"x" * 60, b"x" * 60], max_bytes=100)

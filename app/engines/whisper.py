@@ -1,0 +1,127 @@
+"""Speech recognition with faster-whisper (CTranslate2)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.engines.errors import ModelNotAvailable
+from app.engines.transcriber import Segment, TranscriptionInfo, TranscriptionOptions, Word
+
+SAMPLE_RATE = 16000
+MIN_SEGMENT_SECONDS_FOR_LANGUAGE = 1.0
+"""Shorter segments take the file's language: detection on a fraction of a second is unreliable."""
+
+
+class FasterWhisperTranscriber:
+    """A ``Transcriber`` backed by one faster-whisper ``WhisperModel``, loaded once.
+
+    Args:
+        model_path: a local CTranslate2 Whisper model folder (never a hub name).
+        device: ``cpu`` or ``cuda``.
+        compute_type: CTranslate2 compute type, e.g. ``int8`` or ``float16``.
+        cpu_threads: threads per model on CPU; 0 lets the runtime choose.
+        num_workers: parallel transcriptions the model accepts.
+        model_name: the name used in ``name`` and metrics; defaults to the folder name.
+
+    Raises:
+        ModelNotAvailable: the folder does not hold a loadable model.
+    """
+
+    def __init__(
+        self,
+        model_path: Path,
+        *,
+        device: str,
+        compute_type: str,
+        cpu_threads: int = 0,
+        num_workers: int = 1,
+        model_name: str | None = None,
+    ) -> None:
+        from faster_whisper import WhisperModel
+
+        self.model_name = model_name or model_path.name
+        self.device = device
+        self.compute_type = compute_type
+        self.name = f"faster-whisper:{self.model_name}"
+        try:
+            self._model: Any = WhisperModel(
+                str(model_path),
+                device=device,
+                compute_type=compute_type,
+                cpu_threads=cpu_threads,
+                num_workers=num_workers,
+                local_files_only=True,
+            )
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise ModelNotAvailable(
+                f"Could not load the Whisper model from {model_path}",
+                details={"model_path": str(model_path), "reason": str(exc)},
+            ) from exc
+
+    def transcribe(
+        self, audio: np.ndarray, options: TranscriptionOptions
+    ) -> tuple[Iterator[Segment], TranscriptionInfo]:
+        """Transcribe 16 kHz mono float32 audio.
+
+        Voice activity detection and the file's language detection run before this returns; segments are decoded
+        only as the returned iterator is consumed.
+
+        Args:
+            audio: the signal.
+            options: how to transcribe. ``multilingual`` is ignored when a language is forced.
+
+        Returns:
+            A lazy iterator of segments and the file-level info.
+        """
+        multilingual = options.multilingual and options.language is None
+        segments, info = self._model.transcribe(
+            audio,
+            language=options.language,
+            task=options.task,
+            beam_size=options.beam_size,
+            word_timestamps=options.word_timestamps,
+            vad_filter=options.vad_filter,
+            multilingual=multilingual,
+            condition_on_previous_text=not multilingual,
+        )
+        result = TranscriptionInfo(
+            language=info.language,
+            language_probability=float(info.language_probability),
+            duration=float(info.duration),
+            duration_after_vad=float(info.duration_after_vad),
+        )
+        per_segment = options.language is None and options.detect_segment_language
+        fallback = options.language or info.language
+        return self._segments(segments, audio, fallback, per_segment), result
+
+    def _segments(
+        self, segments: Iterable[Any], audio: np.ndarray, fallback: str, per_segment: bool
+    ) -> Iterator[Segment]:
+        for index, segment in enumerate(segments, start=1):
+            language = fallback
+            if per_segment and segment.end - segment.start >= MIN_SEGMENT_SECONDS_FOR_LANGUAGE:
+                language = self._detect_language(audio, segment.start, segment.end) or fallback
+            yield Segment(
+                id=index,
+                start=float(segment.start),
+                end=float(segment.end),
+                text=segment.text,
+                words=[
+                    Word(start=float(w.start), end=float(w.end), word=w.word, probability=float(w.probability))
+                    for w in segment.words or ()
+                ],
+                avg_logprob=float(segment.avg_logprob),
+                no_speech_prob=float(segment.no_speech_prob),
+                language=language,
+            )
+
+    def _detect_language(self, audio: np.ndarray, start: float, end: float) -> str | None:
+        clip = audio[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)]
+        if clip.size == 0:
+            return None
+        language, _probability, _all = self._model.detect_language(audio=clip)
+        return str(language)

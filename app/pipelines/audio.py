@@ -1,0 +1,212 @@
+"""Audio probing and decoding with PyAV (FFmpeg), as pure functions.
+
+Every FFmpeg failure becomes an ``AppError``: ``InvalidAudio`` when the bytes are not decodable audio,
+``UnsupportedMediaType`` when the container holds no audio stream. Video files are accepted: their first audio
+stream is used.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import av
+import av.error
+import numpy as np
+from av.audio.resampler import AudioResampler
+from av.audio.stream import AudioStream
+from av.container import InputContainer
+
+from app.core.errors import InvalidAudio, UnsupportedMediaType
+
+SAMPLE_RATE = 16000
+AudioSource = Path | IO[bytes]
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What a probe learned about a media file.
+
+    Attributes:
+        duration: length in seconds (from the container or stream, else by decoding everything).
+        sample_rate: the audio stream's native sample rate in Hz.
+        channels: the audio stream's channel count.
+        codec: FFmpeg's decoder name, e.g. ``flac`` or ``mp3float``.
+        container_format: FFmpeg's demuxer name, e.g. ``flac`` or ``mov,mp4,m4a,3gp,3g2,mj2``.
+    """
+
+    duration: float
+    sample_rate: int
+    channels: int
+    codec: str
+    container_format: str
+
+
+def probe_audio(source: AudioSource, *, decode_seconds: float = 2.0) -> AudioInfo:
+    """Read a file's audio properties and prove it is audio by decoding its first ``decode_seconds``.
+
+    Args:
+        source: a path, or a seekable binary file object (left positioned at 0).
+        decode_seconds: how much audio must decode (less if the file is shorter).
+
+    Returns:
+        The audio properties.
+
+    Raises:
+        InvalidAudio: the input is empty or not decodable.
+        UnsupportedMediaType: the container has no audio stream.
+    """
+    with _opened(source) as container:
+        stream = _audio_stream(container)
+        rate = stream.codec_context.sample_rate or stream.rate
+        declared = _declared_duration(container, stream)
+        wanted = int(decode_seconds * rate) if declared is not None else None
+        decoded = 0
+        for frame in _decoded_frames(container, stream):
+            decoded += frame.samples
+            if wanted is not None and decoded >= wanted:
+                break
+        return AudioInfo(
+            duration=declared if declared is not None else decoded / rate,
+            sample_rate=rate,
+            channels=stream.codec_context.channels,
+            codec=stream.codec_context.name,
+            container_format=container.format.name,
+        )
+
+
+def decode_audio(path: Path, *, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Decode a file's first audio stream to a mono float32 signal.
+
+    Args:
+        path: the media file.
+        sample_rate: the output rate in Hz.
+
+    Returns:
+        A 1-D float32 array, nominally in [-1, 1] (resampling and downmixing may overshoot a little).
+
+    Raises:
+        InvalidAudio: the file is not decodable audio.
+        UnsupportedMediaType: the container has no audio stream.
+    """
+    pieces = list(_resampled(path, sample_rate))
+    return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
+
+
+def iter_decoded_chunks(path: Path, *, sample_rate: int = SAMPLE_RATE, chunk_seconds: float) -> Iterator[np.ndarray]:
+    """Stream-decode a file in mono float32 chunks, holding at most about one chunk in memory.
+
+    Args:
+        path: the media file.
+        sample_rate: the output rate in Hz.
+        chunk_seconds: length of every chunk but the last, which may be shorter.
+
+    Yields:
+        1-D float32 arrays of ``chunk_seconds * sample_rate`` samples.
+
+    Raises:
+        InvalidAudio: the file is not decodable audio.
+        UnsupportedMediaType: the container has no audio stream.
+    """
+    size = max(1, int(chunk_seconds * sample_rate))
+    buffered: list[np.ndarray] = []
+    count = 0
+    for piece in _resampled(path, sample_rate):
+        buffered.append(piece)
+        count += piece.size
+        if count >= size:
+            joined = np.concatenate(buffered)
+            full = (joined.size // size) * size
+            yield from (joined[start : start + size] for start in range(0, full, size))
+            buffered, count = [joined[full:]], joined.size - full
+    if count:
+        yield np.concatenate(buffered)
+
+
+def _resampled(path: Path, sample_rate: int) -> Iterator[np.ndarray]:
+    with _opened(path) as container:
+        stream = _audio_stream(container)
+        resampler = _mono_resampler(sample_rate)
+        for frame in _decoded_frames(container, stream):
+            try:
+                converted = resampler.resample(frame)
+            except ValueError:
+                # The stream changed its sample rate or layout mid-way: drain and start a fresh resampler.
+                yield from (out.to_ndarray().reshape(-1) for out in resampler.resample(None))
+                resampler = _mono_resampler(sample_rate)
+                converted = resampler.resample(frame)
+            yield from (out.to_ndarray().reshape(-1) for out in converted)
+        yield from (out.to_ndarray().reshape(-1) for out in resampler.resample(None))
+
+
+def _mono_resampler(sample_rate: int) -> AudioResampler:
+    return AudioResampler(format="flt", layout="mono", rate=sample_rate)
+
+
+@contextmanager
+def _opened(source: AudioSource) -> Iterator[InputContainer]:
+    """Open ``source`` for reading, mapping every FFmpeg error raised inside the block to ``InvalidAudio``."""
+    if isinstance(source, Path):
+        empty = source.is_file() and source.stat().st_size == 0
+    else:
+        empty = source.seek(0, io.SEEK_END) == 0
+        source.seek(0)
+    if empty:
+        raise InvalidAudio(details={"reason": "the file is empty"})
+    try:
+        with av.open(source, mode="r", metadata_errors="ignore") as container:
+            yield container
+    except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
+        raise InvalidAudio(details={"reason": _reason(exc)}) from exc
+    finally:
+        if not isinstance(source, Path):
+            source.seek(0)
+
+
+def _audio_stream(container: InputContainer) -> AudioStream:
+    if not container.streams.audio:
+        raise UnsupportedMediaType(
+            "The file has no audio stream",
+            details={
+                "reason": "no audio stream",
+                "container_format": container.format.name,
+                "streams": [stream.type for stream in container.streams],
+            },
+        )
+    return container.streams.audio[0]
+
+
+def _decoded_frames(container: InputContainer, stream: AudioStream) -> Iterator[av.AudioFrame]:
+    """Decode the stream, skipping packets FFmpeg rejects; fail only if nothing decodes at all."""
+    decoded_any = False
+    last_error: av.error.FFmpegError | None = None
+    for packet in container.demux(stream):
+        try:
+            frames = packet.decode()
+        except av.error.InvalidDataError as exc:
+            last_error = exc
+            continue
+        for frame in frames:
+            decoded_any = True
+            yield frame
+    if not decoded_any:
+        reason = _reason(last_error) if last_error else "no audio samples could be decoded"
+        raise InvalidAudio(details={"reason": reason})
+
+
+def _declared_duration(container: InputContainer, stream: AudioStream) -> float | None:
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration:
+        return container.duration / av.time_base
+    return None
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, av.error.FFmpegError):
+        return str(exc.strerror or exc)
+    return str(exc)

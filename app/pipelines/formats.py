@@ -1,0 +1,96 @@
+"""Rendering a serialized transcript as plain text, SubRip, WebVTT or JSON.
+
+Everything works from the dict that ``Transcript.serialize`` returns, so a stored JSON result renders without the
+engine or the pipeline.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from typing import Any
+
+
+class TranscriptFormat(StrEnum):
+    TXT = "txt"
+    SRT = "srt"
+    VTT = "vtt"
+    JSON = "json"
+
+
+MEDIA_TYPES: dict[TranscriptFormat, str] = {
+    TranscriptFormat.TXT: "text/plain; charset=utf-8",
+    TranscriptFormat.SRT: "application/x-subrip",
+    TranscriptFormat.VTT: "text/vtt",
+    TranscriptFormat.JSON: "application/json",
+}
+
+
+def milliseconds(seconds: float) -> int:
+    """Whole milliseconds in ``seconds``, rounding halves up as written (59.9995 → 60000); negatives become 0.
+
+    Args:
+        seconds: a time in seconds.
+
+    Returns:
+        The time in milliseconds.
+    """
+    exact = Decimal(repr(float(seconds))) * 1000
+    return max(0, int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP)))
+
+
+def format_timestamp(seconds: float, *, separator: str) -> str:
+    """``HH:MM:SS<separator>mmm``; hours keep counting past 99.
+
+    Args:
+        seconds: a time in seconds.
+        separator: ``,`` for SubRip, ``.`` for WebVTT.
+
+    Returns:
+        The formatted timestamp.
+    """
+    total = milliseconds(seconds)
+    hours, rest = divmod(total, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    secs, millis = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
+
+
+def render_transcript(transcript: Mapping[str, Any], fmt: TranscriptFormat | str) -> str:
+    """Render a serialized transcript.
+
+    Args:
+        transcript: the dict from ``Transcript.serialize`` (or the same shape read back from storage).
+        fmt: one of ``TranscriptFormat``.
+
+    Returns:
+        The document; every non-empty document ends with a newline.
+
+    Raises:
+        ValueError: ``fmt`` is not a known format.
+    """
+    fmt = TranscriptFormat(fmt)
+    if fmt is TranscriptFormat.JSON:
+        return json.dumps(transcript, ensure_ascii=False, indent=2) + "\n"
+    # Segments without text get no line and no cue (an empty cue would end the cue block early).
+    spoken = [segment for segment in transcript.get("segments", []) if _cue_text(segment)]
+    if fmt is TranscriptFormat.TXT:
+        return "".join(f"{_cue_text(segment)}\n" for segment in spoken)
+    separator = "," if fmt is TranscriptFormat.SRT else "."
+    cues = []
+    for number, segment in enumerate(spoken, start=1):
+        timing = (
+            f"{format_timestamp(segment['start'], separator=separator)} --> "
+            f"{format_timestamp(segment['end'], separator=separator)}"
+        )
+        cue = f"{timing}\n{_cue_text(segment)}\n"
+        cues.append(f"{number}\n{cue}" if fmt is TranscriptFormat.SRT else cue)
+    header = "WEBVTT\n\n" if fmt is TranscriptFormat.VTT else ""
+    return header + "\n".join(cues)
+
+
+def _cue_text(segment: Mapping[str, Any]) -> str:
+    """A segment's text on one line, without the ``-->`` that would end a cue early."""
+    return " ".join(str(segment.get("text", "")).split()).replace("-->", "->")

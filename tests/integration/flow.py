@@ -1,0 +1,82 @@
+"""The user journey both integration tests walk: register, log in, upload, watch progress, fetch the transcript."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from websockets.sync.client import connect
+
+JOB_TIMEOUT_S = 300.0
+PHRASE = "ask not what your country can do for you"
+
+
+def login(api: httpx.Client) -> str:
+    email = f"e2e-{uuid.uuid4().hex[:8]}@example.com"
+    register = api.post("/api/v1/auth/register", json={"email": email, "password": "StrongPass123!"})
+    assert register.status_code == 201, register.text
+    token = api.post("/api/v1/auth/token", data={"username": email, "password": "StrongPass123!"})
+    assert token.status_code == 200, token.text
+    return str(token.json()["access_token"])
+
+
+class ProgressListener:
+    """Collects WebSocket messages for one job in a thread until the job reaches a final state."""
+
+    def __init__(self, ws_url: str) -> None:
+        self.events: list[dict[str, Any]] = []
+        self._job_id: int | None = None
+        self._done = threading.Event()
+        self._socket = connect(ws_url, open_timeout=10)
+        self._thread = threading.Thread(target=self._listen, daemon=True)
+        self._thread.start()
+
+    def follow(self, job_id: int) -> None:
+        self._job_id = job_id
+
+    def _listen(self) -> None:
+        for raw in self._socket:
+            event = json.loads(raw)
+            self.events.append(event)
+            if event.get("job_id") == self._job_id and event["status"] in ("completed", "failed", "cancelled"):
+                self._done.set()
+                return
+
+    def wait(self, timeout: float) -> list[dict[str, Any]]:
+        finished = self._done.wait(timeout)
+        self._socket.close()
+        self._thread.join(timeout=5)
+        assert finished, f"no final event within {timeout} s; got {self.events[-5:]}"
+        return [event for event in self.events if event.get("job_id") == self._job_id]
+
+
+def transcribe_over_the_api(base_url: str, audio: Path) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
+    """Returns the finished job, its WebSocket events, and the downloaded plain-text transcript."""
+    with httpx.Client(base_url=base_url, timeout=60) as api:
+        token = login(api)
+        headers = {"Authorization": f"Bearer {token}"}
+        listener = ProgressListener(base_url.replace("http://", "ws://") + f"/ws/{token}")
+        with audio.open("rb") as file:
+            created = api.post("/api/v1/translation/translate/", headers=headers, files={"file": (audio.name, file)})
+        assert created.status_code == 202, created.text
+        job_id = created.json()["id"]
+        listener.follow(job_id)
+        events = listener.wait(JOB_TIMEOUT_S)
+
+        deadline = time.monotonic() + 10
+        job = api.get(f"/api/v1/translation/translations/{job_id}", headers=headers).json()
+        while job["status"] != "completed" and time.monotonic() < deadline:
+            time.sleep(0.2)
+            job = api.get(f"/api/v1/translation/translations/{job_id}", headers=headers).json()
+        transcript = httpx.get(_absolute(base_url, job["transcript_url"]), timeout=30)
+        assert transcript.status_code == 200, transcript.text
+        return job, events, transcript.text
+
+
+def _absolute(base_url: str, url: str) -> str:
+    return url if url.startswith("http") else base_url + url

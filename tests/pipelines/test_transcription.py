@@ -1,0 +1,105 @@
+"""The transcription pipeline end to end with the bundled Whisper base model on real speech."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jiwer
+import pytest
+
+from app.engines.transcriber import TranscriptionOptions
+from app.engines.whisper import FasterWhisperTranscriber
+from app.pipelines.formats import render_transcript
+from app.pipelines.transcription import STEP_WEIGHTS, Transcript, TranscriptionPipeline
+
+JFK_REFERENCE = (
+    "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
+)
+ENGLISH_UNTIL = 29.6
+GERMAN_FROM = 30.0
+
+
+def normalise(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s']", " ", text.lower()).split())
+
+
+@dataclass
+class RecordingHook:
+    calls: list[tuple[str, float | None, float | None]] = field(default_factory=list)
+
+    def __call__(self, step: str, *, completed: float | None = None, total: float | None = None) -> None:
+        self.calls.append((step, completed, total))
+
+
+@dataclass(frozen=True)
+class Run:
+    transcript: Transcript
+    hook: RecordingHook
+    seconds: float
+
+
+@pytest.fixture(scope="module")
+def jfk(whisper_base: FasterWhisperTranscriber, testdata_dir: Path) -> Run:
+    hook = RecordingHook()
+    started = time.perf_counter()
+    transcript = TranscriptionPipeline(whisper_base).apply(testdata_dir / "jfk.flac", TranscriptionOptions(), hook)
+    return Run(transcript, hook, time.perf_counter() - started)
+
+
+def test_jfk_is_transcribed_exactly(jfk: Run) -> None:
+    assert jiwer.wer(normalise(JFK_REFERENCE), normalise(jfk.transcript.text)) == 0.0
+    assert jfk.transcript.language == "en"
+    assert jfk.transcript.engine == "faster-whisper:base"
+    assert jfk.transcript.duration == pytest.approx(11.0, abs=0.01)
+    assert all(segment.language == "en" for segment in jfk.transcript.segments)
+
+
+def test_word_timestamps_are_monotonic_and_inside_the_audio(jfk: Run) -> None:
+    words = [word for segment in jfk.transcript.segments for word in segment.words]
+
+    assert len(words) == len(normalise(JFK_REFERENCE).split())
+    assert all(0.0 <= word.start <= word.end <= jfk.transcript.duration for word in words)
+    assert all(before.end <= after.start + 1e-6 for before, after in itertools.pairwise(words))
+
+
+def test_hook_sees_every_step_in_order_and_finishes_each(jfk: Run) -> None:
+    steps = [step for index, (step, _, _) in enumerate(jfk.hook.calls) if step != jfk.hook.calls[index - 1][0]]
+    assert jfk.hook.calls[0][0] == "decoding_audio"
+    assert list(dict.fromkeys(steps)) == steps == list(STEP_WEIGHTS)
+
+    for step in STEP_WEIGHTS:
+        amounts = [(completed, total) for name, completed, total in jfk.hook.calls if name == step]
+        completed, total = amounts[-1]
+        assert completed is not None and total is not None and completed == total > 0
+        assert [done for done, _ in amounts] == sorted(done or 0.0 for done, _ in amounts)
+
+    transcribed = [completed for name, completed, _ in jfk.hook.calls if name == "transcribing"]
+    assert len(transcribed) >= len(jfk.transcript.segments) + 1, "one report per segment"
+
+
+def test_serialized_transcript_renders(jfk: Run) -> None:
+    data = jfk.transcript.serialize()
+    segment = data["segments"][0]
+
+    assert set(segment) == {"id", "start", "end", "text", "language", "avg_logprob", "no_speech_prob", "words"}
+    assert set(segment["words"][0]) == {"start", "end", "word", "probability"}
+    assert all(round(word["start"], 3) == word["start"] for word in segment["words"])
+    assert render_transcript(data, "srt").startswith("1\n00:00:00,")
+    assert normalise(render_transcript(data, "txt")) == normalise(JFK_REFERENCE)
+
+
+def test_mixed_language_segments_are_labelled(whisper_base: FasterWhisperTranscriber, testdata_dir: Path) -> None:
+    transcript = TranscriptionPipeline(whisper_base).apply(
+        testdata_dir / "multilingual_en_de.mp3", TranscriptionOptions()
+    )
+    english = Counter(s.language for s in transcript.segments if s.end <= ENGLISH_UNTIL)
+    german = Counter(s.language for s in transcript.segments if s.start >= GERMAN_FROM)
+    seen = [(s.start, s.end, s.language) for s in transcript.segments]
+
+    assert english and english.most_common(1)[0][0] == "en", seen
+    assert german and german.most_common(1)[0][0] == "de", seen
