@@ -82,6 +82,17 @@ def worker(
     )
 
 
+@cli.command("check-models")
+def check_models() -> None:
+    """Assemble and load the configured models once, so a broken model setup shows before the first job."""
+    from app.workers.engines import EngineRegistry
+
+    settings = get_settings()
+    configure_logging("INFO")
+    transcriber = EngineRegistry(settings).transcriber()
+    typer.echo(f"ok: {transcriber.name}")
+
+
 def _prepare_metrics_dir(data_dir: Path) -> str:
     metrics_dir = data_dir / "metrics"
     shutil.rmtree(metrics_dir, ignore_errors=True)  # counts from a previous run belong to dead processes

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Usage: scripts/start.sh start [dev|prod] | stop | restart [dev|prod] | status
+#   dev:  one process tree (`audio-api run`): API plus one worker for every queue.
+#   prod: API processes plus one worker per queue with the configured concurrencies; Redis, PostgreSQL and S3 come
+#         from .env. Logs go to logs/, pid files to run/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p logs run
+cli=.venv/bin/audio-api
+[ -x "$cli" ] || { echo "run scripts/setup.sh first" >&2; exit 1; }
+if [ -f .env ]; then set -a; . ./.env; set +a; fi
+
+launch() {  # name, log file, command...
+  local name=$1 log=$2; shift 2
+  nohup "$@" >>"logs/$log" 2>&1 &
+  echo $! >"run/$name.pid"
+  echo "started $name (pid $!), logging to logs/$log"
+}
+
+start() {
+  local mode=${1:-dev}
+  if ls run/*.pid >/dev/null 2>&1; then echo "already running (see scripts/start.sh status)" >&2; exit 1; fi
+  if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
+    echo "GPU detected: DEVICE_STRATEGY=${DEVICE_STRATEGY:-auto} will use CUDA"
+  fi
+  case "$mode" in
+    dev) launch service api.log "$cli" run ;;
+    prod)
+      [ "${ENVIRONMENT:-}" = production ] || { echo "prod needs ENVIRONMENT=production in .env" >&2; exit 1; }
+      [ -n "${REDIS_HOST:-}${CELERY_BROKER_URL:-}" ] || { echo "prod needs REDIS_HOST (broker)" >&2; exit 1; }
+      "$cli" migrate
+      launch api api.log "$cli" serve --workers "${API_WORKERS:-4}"
+      launch celery_voice celery.log "$cli" worker --queues voice-queue --concurrency "${VOICE_QUEUE_CONCURRENCY:-2}"
+      launch celery_translation celery.log "$cli" worker --queues translation-queue \
+        --concurrency "${TRANSLATION_QUEUE_CONCURRENCY:-4}"
+      launch celery_speaker celery.log "$cli" worker --queues speaker-queue --concurrency "${SPEAKER_QUEUE_CONCURRENCY:-2}"
+      ;;
+    *) echo "usage: $0 start [dev|prod]" >&2; exit 2 ;;
+  esac
+}
+
+stop() {
+  for pidfile in run/*.pid; do
+    [ -e "$pidfile" ] || continue
+    pid=$(cat "$pidfile")
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid"
+      for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+      kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+      echo "stopped $(basename "$pidfile" .pid)"
+    fi
+    rm -f "$pidfile"
+  done
+}
+
+status() {
+  for pidfile in run/*.pid; do
+    [ -e "$pidfile" ] || { echo "not running"; return; }
+    pid=$(cat "$pidfile")
+    if kill -0 "$pid" 2>/dev/null; then state=running; else state=dead; fi
+    echo "$(basename "$pidfile" .pid): $state (pid $pid)"
+  done
+}
+
+case "${1:-}" in
+  start) start "${2:-dev}" ;;
+  stop) stop ;;
+  restart) stop; start "${2:-dev}" ;;
+  status) status ;;
+  *) echo "usage: $0 start [dev|prod] | stop | restart [dev|prod] | status" >&2; exit 2 ;;
+esac
