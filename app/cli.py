@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from app.core.config import ALL_QUEUES, get_settings
+from app.core.config import ALL_QUEUES, QUEUE_SPEAKER, QUEUE_TRANSLATION, QUEUE_VOICE, get_settings
 from app.core.logging import configure_logging
 
 cli = typer.Typer(help="audio-api: self-hosted audio AI service", no_args_is_help=True, add_completion=False)
@@ -61,7 +61,12 @@ def serve(
 @cli.command()
 def worker(
     queues: Annotated[str, typer.Option(help="Comma-separated queues")] = ",".join(ALL_QUEUES),
-    concurrency: Annotated[int | None, typer.Option(help="Processes (default WORKER_CONCURRENCY)")] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(help="Processes (default: the queue's *_QUEUE_CONCURRENCY, or WORKER_CONCURRENCY)")
+    ] = None,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve this worker host's Prometheus metrics on this port")
+    ] = None,
     loglevel: Annotated[str, typer.Option()] = "INFO",
 ) -> None:
     """Run a Celery worker."""
@@ -69,17 +74,48 @@ def worker(
 
     settings = get_settings()
     configure_logging(loglevel)
+    if metrics_port is not None:
+        from app.core.metrics import serve_metrics
+
+        serve_metrics(metrics_port)
+    per_queue = {
+        QUEUE_VOICE: settings.voice_queue_concurrency,
+        QUEUE_TRANSLATION: settings.translation_queue_concurrency,
+        QUEUE_SPEAKER: settings.speaker_queue_concurrency,
+    }
+    default_concurrency = per_queue.get(queues, settings.worker_concurrency)
     celery_app.worker_main(
         [
             "worker",
             f"--queues={queues}",
-            f"--concurrency={concurrency or settings.worker_concurrency}",
+            f"--concurrency={concurrency or default_concurrency}",
             f"--loglevel={loglevel}",
             f"--hostname=audio-api-{os.getpid()}@%h",
             "--without-gossip",
             "--without-mingle",
         ]
     )
+
+
+@cli.command()
+def recover() -> None:
+    """Queue every unfinished job again (for a single-host deployment starting with no worker running)."""
+    from app.core.celery_app import create_celery
+    from app.db import uow
+    from app.db.session import build_engine, build_session_factory
+    from app.services.dispatch import CeleryTaskDispatcher
+    from app.services.jobs import job_service
+    from app.services.outbox import JobOutbox
+    from app.services.progress import build_publisher
+
+    settings = get_settings()
+    outbox = JobOutbox(CeleryTaskDispatcher(create_celery(settings)), build_publisher(settings.redis_url))
+    engine = build_engine(settings.sqlalchemy_url)
+    with build_session_factory(engine)() as session:
+        count = job_service.recover_orphans(session, outbox)
+        uow.commit(session)
+    engine.dispose()
+    typer.echo(f"requeued {count} unfinished job(s)")
 
 
 @cli.command("check-models")
@@ -107,6 +143,7 @@ def run() -> None:
     configure_logging("INFO")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     migrate()
+    recover()
     env = dict(os.environ)
     env.setdefault("PROMETHEUS_MULTIPROC_DIR", _prepare_metrics_dir(settings.data_dir))
     command = [sys.executable, "-m", "app.cli"]

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app import __version__
 from app.api.errors import install_error_handlers
-from app.api.middleware import BodySizeLimitMiddleware, MetricsMiddleware
+from app.api.middleware import BodySizeLimitMiddleware, MetricsMiddleware, UploadAuthGate
 from app.api.ratelimit import RateLimiter
 from app.api.routes import auth, files, health, jobs, metrics, translation, ws
 from app.core.celery_app import create_celery
@@ -25,6 +25,8 @@ from app.services.dispatch import CeleryTaskDispatcher
 from app.services.downloads import download_signer
 from app.services.job_stream import build_job_stream
 from app.services.jobs import TASK_ROUTES
+from app.services.outbox import JobOutbox
+from app.services.progress import build_publisher
 from app.storage import build_storage
 
 
@@ -71,7 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.session_factory = session_factory
     app.state.celery = celery
-    app.state.dispatcher = CeleryTaskDispatcher(celery)
+    app.state.outbox = JobOutbox(CeleryTaskDispatcher(celery), build_publisher(settings.redis_url))
     app.state.storage = build_storage(settings, download_signer(settings))
     app.state.rate_limiter = RateLimiter(settings.limiter_storage_url)
     app.state.job_stream = build_job_stream(settings.redis_url, session_factory, settings.progress_poll_seconds)
@@ -81,7 +83,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ]
 
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_upload_bytes)
+    app.add_middleware(UploadAuthGate, secret_key=settings.secret_key)
+    app.add_middleware(BodySizeLimitMiddleware, max_upload_bytes=settings.max_upload_bytes)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"], allow_headers=["*"]

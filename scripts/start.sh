@@ -29,11 +29,13 @@ start() {
       [ "${ENVIRONMENT:-}" = production ] || { echo "prod needs ENVIRONMENT=production in .env" >&2; exit 1; }
       [ -n "${REDIS_HOST:-}${CELERY_BROKER_URL:-}" ] || { echo "prod needs REDIS_HOST (broker)" >&2; exit 1; }
       "$cli" migrate
+      # API processes and workers on this host share their metrics through one folder; GET /metrics shows all.
+      export PROMETHEUS_MULTIPROC_DIR="$PWD/run/metrics"
+      rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
       launch api api.log "$cli" serve --workers "${API_WORKERS:-4}"
-      launch celery_voice celery.log "$cli" worker --queues voice-queue --concurrency "${VOICE_QUEUE_CONCURRENCY:-2}"
-      launch celery_translation celery.log "$cli" worker --queues translation-queue \
-        --concurrency "${TRANSLATION_QUEUE_CONCURRENCY:-4}"
-      launch celery_speaker celery.log "$cli" worker --queues speaker-queue --concurrency "${SPEAKER_QUEUE_CONCURRENCY:-2}"
+      for queue in voice-queue translation-queue speaker-queue; do
+        launch "celery_${queue%-queue}" celery.log "$cli" worker --queues "$queue"
+      done
       ;;
     *) echo "usage: $0 start [dev|prod]" >&2; exit 2 ;;
   esac

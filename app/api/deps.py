@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
@@ -14,7 +14,7 @@ from app.core.errors import InvalidToken, NotAuthenticated
 from app.core.security import ACCESS_TOKEN_TYPE, decode_token
 from app.db import uow
 from app.models.user import User
-from app.services.dispatch import TaskDispatcher
+from app.services.outbox import JobOutbox
 from app.storage import Storage
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -44,19 +44,23 @@ def get_storage(request: Request) -> Storage:
     return storage
 
 
-def get_dispatcher(request: Request) -> TaskDispatcher:
-    dispatcher: TaskDispatcher = request.app.state.dispatcher
-    return dispatcher
+def get_outbox(request: Request) -> JobOutbox:
+    outbox: JobOutbox = request.app.state.outbox
+    return outbox
 
 
+JobId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Job id")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 StorageDep = Annotated[Storage, Depends(get_storage)]
-DispatcherDep = Annotated[TaskDispatcher, Depends(get_dispatcher)]
+OutboxDep = Annotated[JobOutbox, Depends(get_outbox)]
 
 
 def user_from_token(session: Session, settings: Settings, token: str) -> User:
-    claims = decode_token(token, secret_key=settings.secret_key, token_type=ACCESS_TOKEN_TYPE)
+    return user_from_claims(session, decode_token(token, secret_key=settings.secret_key, token_type=ACCESS_TOKEN_TYPE))
+
+
+def user_from_claims(session: Session, claims: dict[str, Any]) -> User:
     try:
         user_id = int(claims["sub"])
     except (TypeError, ValueError) as exc:

@@ -1,4 +1,5 @@
-"""ASGI middleware: request metrics, and the upload size cap enforced before a body is parsed."""
+"""ASGI middleware: request metrics, and the guards that run before a request body is read (size caps, and a
+token check for uploads, so an anonymous client can never make the server spool a gigabyte)."""
 
 from __future__ import annotations
 
@@ -7,29 +8,40 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.errors import error_response
-from app.core.errors import PayloadTooLarge
+from app.core.errors import NotAuthenticated, PayloadTooLarge
 from app.core.metrics import HTTP_ERRORS, HTTP_REQUEST_SECONDS
+from app.core.security import ACCESS_TOKEN_TYPE, decode_token
 
 # Multipart framing and form fields around the file itself.
 FORM_OVERHEAD_BYTES = 1 << 20
+# JSON and url-encoded bodies (registration, login, job options) are small; only uploads get the large cap.
+MAX_PLAIN_BODY_BYTES = 1 << 20
+
+
+def _is_upload(scope: Scope) -> bool:
+    content_type: bytes = dict(scope.get("headers") or []).get(b"content-type", b"")
+    return content_type.lower().startswith(b"multipart/form-data")
 
 
 class BodySizeLimitMiddleware:
     """Refuse bodies over the limit with 413: at once when Content-Length says so, else as soon as the streamed
     body passes it — the handler never sees (and never stores) the rest."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_upload_bytes: int) -> None:
         self.app = app
-        self.max_body_bytes = max_body_bytes + FORM_OVERHEAD_BYTES
+        self.max_upload_bytes = max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        too_large = PayloadTooLarge(details={"max_bytes": self.max_body_bytes - FORM_OVERHEAD_BYTES})
-        headers = dict(scope.get("headers") or [])
-        length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
+        if _is_upload(scope):
+            limit, allowed = self.max_upload_bytes + FORM_OVERHEAD_BYTES, self.max_upload_bytes
+        else:
+            limit = allowed = MAX_PLAIN_BODY_BYTES
+        too_large = PayloadTooLarge(details={"max_bytes": allowed})
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > limit:
             await error_response(413, too_large.to_response())(scope, receive, send)
             return
 
@@ -42,7 +54,7 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
+                if received > limit:
                     exceeded = True
                     return {"type": "http.disconnect"}
             return message
@@ -58,6 +70,40 @@ class BodySizeLimitMiddleware:
             await send(message)
 
         await self.app(scope, limited_receive, guarded_send)
+
+
+class UploadAuthGate:
+    """Uploads need a valid, unexpired access token before their body is read (the route still loads the user)."""
+
+    def __init__(self, app: ASGIApp, secret_key: str) -> None:
+        self.app = app
+        self.secret_key = secret_key
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and _is_upload(scope):
+            authorization = dict(scope.get("headers") or []).get(b"authorization", b"").decode("latin-1")
+            scheme, _, token = authorization.partition(" ")
+            try:
+                if scheme.lower() != "bearer" or not token:
+                    raise NotAuthenticated()
+                decode_token(token, secret_key=self.secret_key, token_type=ACCESS_TOKEN_TYPE)
+            except NotAuthenticated as exc:
+                await error_response(exc.status_code, exc.to_response(), exc.headers)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def route_template(scope: Scope) -> str:
+    """``/api/v1/jobs/{job_id}`` for ``/api/v1/jobs/42``: the path with its parameter values named again.
+
+    Rebuilt from the path and its matched parameters because a route object only knows its path relative to the
+    router it was declared on, not the prefixes it was included under.
+    """
+    if "route" not in scope:
+        return "unmatched"
+    names_by_value = {str(value): name for name, value in scope.get("path_params", {}).items()}
+    segments = scope["path"].split("/")
+    return "/".join(f"{{{names_by_value[segment]}}}" if segment in names_by_value else segment for segment in segments)
 
 
 class MetricsMiddleware:
@@ -86,8 +132,7 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, recording_send)
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
+            template = route_template(scope)
             method = scope.get("method", "")
             HTTP_REQUEST_SECONDS.labels(method, template, str(status)).observe(time.perf_counter() - started)
             if status >= 400:

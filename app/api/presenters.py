@@ -43,7 +43,6 @@ def job_public(job: Job, storage: Storage, expires_in: int) -> JobPublic:
         input_filename=job.input_filename,
         result=job.result,
         outputs=output_urls(job, storage, expires_in),
-        batch_id=job.batch_id,
         task_id=job.task_id,
         attempts=job.attempts,
         created_at=job.created_at,

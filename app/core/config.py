@@ -108,6 +108,8 @@ class Settings(BaseSettings):
     speaker_queue_concurrency: int = Field(default=2, ge=1)
     job_soft_time_limit_seconds: int = Field(default=6 * 3600, gt=0)
     job_time_limit_seconds: int = Field(default=6 * 3600 + 300, gt=0)
+    job_max_deliveries: int = Field(default=3, ge=1)
+    """How often one task may be picked up again after its worker died before the job fails."""
     broker_visibility_timeout_seconds: int = Field(default=7 * 3600, gt=0)
     """Must exceed the longest job, or Redis redelivers a message that is still being worked on."""
 

@@ -11,7 +11,15 @@ import os
 from collections.abc import Callable, Iterator
 
 import psutil
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+    start_http_server,
+)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import REGISTRY, Collector
 
@@ -42,13 +50,19 @@ MODEL_INFERENCE_SECONDS = Histogram(
     ["engine", "operation"],
     buckets=JOB_BUCKETS,
 )
+WORKER_RSS_BYTES = Gauge(
+    "audio_api_worker_rss_bytes",
+    "Resident memory of each worker process after its last job",
+    multiprocess_mode="liveall",
+)
 MODEL_LOAD_SECONDS = Histogram(
     "audio_api_model_load_seconds", "Model load time by engine", ["engine"], buckets=JOB_BUCKETS
 )
 
 
 class ResourceCollector(Collector):
-    """CPU and memory of the host and of this process; GPU memory and utilisation when NVML is available."""
+    """CPU and memory of the host and of this API process (workers report their own in
+    ``audio_api_worker_rss_bytes``); GPU memory and utilisation when NVML is available."""
 
     def __init__(self) -> None:
         self._process = psutil.Process()
@@ -58,14 +72,11 @@ class ResourceCollector(Collector):
         memory = psutil.virtual_memory()
         yield GaugeMetricFamily("audio_api_host_memory_used_bytes", "Host memory in use", value=memory.used)
         yield GaugeMetricFamily("audio_api_host_memory_total_bytes", "Host memory", value=memory.total)
-        rss = GaugeMetricFamily("audio_api_process_rss_bytes", "Resident memory by process role", labels=["role"])
-        rss.add_metric(["api"], self._process.memory_info().rss)
-        for child in self._process.children(recursive=True):
-            try:
-                rss.add_metric([f"child:{child.pid}"], child.memory_info().rss)
-            except psutil.Error:
-                continue
-        yield rss
+        yield GaugeMetricFamily(
+            "audio_api_api_rss_bytes",
+            "Resident memory of the API process serving this scrape",
+            value=self._process.memory_info().rss,
+        )
         yield from _gpu_metrics()
 
 
@@ -97,6 +108,16 @@ class QueueCollector(Collector):
         for (queue, status), count in sorted(self._counts().items()):
             family.add_metric([queue, status], count)
         yield family
+
+
+def serve_metrics(port: int) -> None:
+    """Expose this host's metrics over HTTP, for worker hosts that run no API (multiprocess-aware)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        start_http_server(port, registry=registry)
+    else:
+        start_http_server(port)
 
 
 def render_metrics(extra_collectors: list[Collector]) -> bytes:

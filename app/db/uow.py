@@ -28,12 +28,19 @@ def on_rollback(session: Session, action: Callable[[], None]) -> None:
 
 
 def commit(session: Session) -> None:
-    """Commit, then run the deferred actions in order. An action's error propagates to the caller."""
+    """Commit, then run every deferred action in order; the first action error is raised once all have run, so
+    one refused task never strands the others."""
     session.commit()
     session.info.pop(_ON_ROLLBACK, None)
     actions: list[Callable[[], None]] = session.info.pop(_AFTER_COMMIT, [])
+    errors: list[Exception] = []
     for action in actions:
-        action()
+        try:
+            action()
+        except Exception as exc:
+            errors.append(exc)
+    if errors:
+        raise errors[0]
 
 
 def rollback(session: Session) -> None:

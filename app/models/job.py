@@ -54,7 +54,9 @@ class Job(TimestampedMixin, Base):
     task_id: Mapped[str | None] = mapped_column(String(64))
     """The Celery task id of the current attempt; a message carrying another id is stale and ignored."""
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    batch_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    """Runs started, over every retry; outputs of each run live under their own prefix."""
+    deliveries: Mapped[int] = mapped_column(Integer, default=0)
+    """Times the current task's message was claimed; more than one means a worker died running it."""
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

@@ -31,7 +31,6 @@ class JobPublic(BaseModel):
     result: dict[str, Any] | None
     outputs: dict[str, str]
     """Output name -> download URL (signed and expiring)."""
-    batch_id: str | None
     task_id: str | None
     attempts: int
     created_at: datetime

@@ -1,9 +1,11 @@
 """The job lifecycle, shared by every job kind.
 
 API side: create (and enqueue after commit), read, list, cancel, retry — always scoped to the owner, so another
-user's job is simply "not found". Worker side: claim, report progress, complete, fail. State changes made by the
-worker are conditional updates on (status, task_id), so a cancel racing a finishing job, or a stale redelivered
-message, can never overwrite the newer state.
+user's job is simply "not found". Worker side: claim, report progress, complete, fail.
+
+Every state change is one conditional ``UPDATE`` on the row's current status (and, for the worker, on the task id
+it was given), checked by its row count. So a cancel racing a finishing job, a retry racing a cancel, or a stale
+or redelivered message can never overwrite a newer state — on PostgreSQL and SQLite alike.
 """
 
 from __future__ import annotations
@@ -17,14 +19,16 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.core.config import QUEUE_TRANSLATION
-from app.core.errors import InvalidJobState, ResourceNotFound, ServiceUnavailable
+from app.core.errors import InvalidJobState, ResourceNotFound
 from app.db.base import utcnow
-from app.db.uow import after_commit
 from app.models.job import Job, JobKind, JobStatus
 from app.pipelines.hooks import Progress
-from app.services.dispatch import TaskDispatcher
+from app.services.outbox import JobOutbox
 
 logger = logging.getLogger(__name__)
+
+UNFINISHED = (JobStatus.PENDING, JobStatus.PROCESSING)
+RETRYABLE = (JobStatus.FAILED, JobStatus.CANCELLED)
 
 
 @dataclass(frozen=True)
@@ -55,36 +59,51 @@ class JobNotFound(ResourceNotFound):
     default_message = "Job not found"
 
 
+def _fresh_run() -> dict[str, Any]:
+    """Column values that start a job over as pending under a new task id."""
+    return {
+        "status": JobStatus.PENDING,
+        "task_id": str(uuid.uuid4()),
+        "deliveries": 0,
+        "progress": 0.0,
+        "step": None,
+        "eta_seconds": None,
+        "error_code": None,
+        "error_message": None,
+        "result": None,
+        "started_at": None,
+        "completed_at": None,
+        "updated_at": utcnow(),
+    }
+
+
 class JobService:
     # --- API side -------------------------------------------------------------------------------------------
 
     def create(
         self,
         session: Session,
-        dispatcher: TaskDispatcher,
+        outbox: JobOutbox,
         *,
         owner_id: int,
         kind: JobKind,
         params: dict[str, Any],
         input_key: str | None = None,
         input_filename: str | None = None,
-        batch_id: str | None = None,
     ) -> Job:
         job = Job(
             owner_id=owner_id,
             kind=kind,
-            status=JobStatus.PENDING,
-            progress=0.0,
             params=params,
             input_key=input_key,
             input_filename=input_filename,
             artifacts={},
             attempts=0,
-            batch_id=batch_id,
+            **_fresh_run(),
         )
         session.add(job)
         session.flush()
-        self._enqueue(session, dispatcher, job)
+        self._enqueue(session, outbox, job)
         return job
 
     def get(self, session: Session, *, owner_id: int, job_id: int, kind: JobKind | None = None) -> Job:
@@ -100,7 +119,6 @@ class JobService:
         owner_id: int,
         kind: JobKind | None = None,
         status: JobStatus | None = None,
-        batch_id: str | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[list[Job], int]:
@@ -109,153 +127,174 @@ class JobService:
             query = query.where(Job.kind == kind)
         if status is not None:
             query = query.where(Job.status == status)
-        if batch_id is not None:
-            query = query.where(Job.batch_id == batch_id)
         count = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         jobs = session.scalars(query.order_by(Job.id.desc()).limit(limit).offset(offset)).all()
         return list(jobs), count
 
-    def cancel(self, session: Session, *, owner_id: int, job_id: int, kind: JobKind | None = None) -> Job:
-        """Cancel a pending or running job. A running one stops at its next progress report."""
+    def cancel(
+        self, session: Session, outbox: JobOutbox, *, owner_id: int, job_id: int, kind: JobKind | None = None
+    ) -> Job:
+        """Cancel a pending or running job (idempotent). A running one stops at its next progress report."""
         job = self.get(session, owner_id=owner_id, job_id=job_id, kind=kind)
-        if job.status == JobStatus.CANCELLED:
-            return job
-        if job.job_status.is_terminal:
+        now = utcnow()
+        cancelled = self._transition(
+            session, job, UNFINISHED, status=JobStatus.CANCELLED, eta_seconds=None, completed_at=now, updated_at=now
+        )
+        if cancelled:
+            outbox.announce(session, job)
+        elif job.status != JobStatus.CANCELLED:
             raise InvalidJobState(f"A {job.status} job cannot be cancelled", details={"status": job.status})
-        job.status = JobStatus.CANCELLED
-        job.eta_seconds = None
-        job.completed_at = utcnow()
         return job
 
     def retry(
-        self,
-        session: Session,
-        dispatcher: TaskDispatcher,
-        *,
-        owner_id: int,
-        job_id: int,
-        kind: JobKind | None = None,
+        self, session: Session, outbox: JobOutbox, *, owner_id: int, job_id: int, kind: JobKind | None = None
     ) -> Job:
-        """Run a failed or cancelled job again from its stored input, as a new attempt."""
+        """Run a failed or cancelled job again from its stored input, as a new attempt under a new task id."""
         job = self.get(session, owner_id=owner_id, job_id=job_id, kind=kind)
-        if job.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
+        if not self._transition(session, job, RETRYABLE, **_fresh_run()):
             raise InvalidJobState(
                 f"Only failed or cancelled jobs can be retried; this one is {job.status}",
                 details={"status": job.status},
             )
-        job.status = JobStatus.PENDING
-        job.progress = 0.0
-        job.step = None
-        job.eta_seconds = None
-        job.error_code = None
-        job.error_message = None
-        job.result = None
-        job.started_at = None
-        job.completed_at = None
-        self._enqueue(session, dispatcher, job)
+        self._enqueue(session, outbox, job)
         return job
 
-    def _enqueue(self, session: Session, dispatcher: TaskDispatcher, job: Job) -> None:
+    def recover_orphans(self, session: Session, outbox: JobOutbox) -> int:
+        """Queue every unfinished job again under a new task id; returns how many.
+
+        For a single-host deployment starting up: no worker is running yet, so a job still ``processing`` lost its
+        worker, and a ``pending`` one may have lost its message (a worker killed mid-task leaves the embedded
+        broker's copy invisible). Old messages still in the queue carry the old task id and are ignored.
+        """
+        jobs = session.scalars(select(Job).where(Job.status.in_(UNFINISHED)).order_by(Job.id)).all()
+        for job in jobs:
+            if self._transition(session, job, UNFINISHED, **_fresh_run()):
+                self._enqueue(session, outbox, job)
+        return len(jobs)
+
+    def _enqueue(self, session: Session, outbox: JobOutbox, job: Job) -> None:
         route = TASK_ROUTES[JobKind(job.kind)]
-        job.task_id = str(uuid.uuid4())
-        task_id, job_id = job.task_id, job.id
+        job_id, task_id = job.id, str(job.task_id)
 
-        def send() -> None:
-            try:
-                dispatcher.send(route.task_name, job_id, queue=route.queue, task_id=task_id)
-            except Exception as exc:
-                logger.exception("could not enqueue job %s", job_id)
-                self._mark_failed(session, job_id, "QUEUE_UNAVAILABLE", "The job could not be queued; retry it")
-                session.commit()
-                raise ServiceUnavailable(
-                    "The job queue is unavailable; the job was recorded as failed and can be retried",
-                    details={"job_id": job_id},
-                ) from exc
+        def record_failure() -> None:
+            self.fail(
+                session,
+                job_id=job_id,
+                task_id=task_id,
+                error_code="QUEUE_UNAVAILABLE",
+                message="The job could not be queued; retry it",
+            )
+            session.commit()
 
-        after_commit(session, send)
+        outbox.enqueue(session, job, task_name=route.task_name, queue=route.queue, on_failure=record_failure)
+
+    @staticmethod
+    def _transition(session: Session, job: Job, allowed: tuple[JobStatus, ...], **values: Any) -> bool:
+        """Apply ``values`` only if the row's status is still one of ``allowed``; refresh ``job`` either way."""
+        updated = session.execute(
+            update(Job)
+            .where(Job.id == job.id, Job.status.in_(allowed))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        session.refresh(job)
+        return bool(updated.rowcount)  # type: ignore[attr-defined]
 
     # --- worker side ----------------------------------------------------------------------------------------
 
-    def claim(self, session: Session, *, job_id: int, task_id: str) -> Job | None:
-        """Mark the job as processing for this task; ``None`` when the message is stale or the job is finished.
+    def claim(self, session: Session, *, job_id: int, task_id: str, max_deliveries: int) -> Job | None:
+        """Mark the job as processing for this task; ``None`` when there is nothing to run.
 
         A job already ``processing`` under the same task id is claimed again: its worker died and the broker
-        redelivered the message.
+        redelivered the message. After ``max_deliveries`` such deliveries the job fails instead, so an input that
+        kills its worker (out of memory, a crashing codec) cannot loop forever.
         """
-        job = session.get(Job, job_id, with_for_update=True)
-        if job is None:
-            logger.warning("job %s no longer exists; dropping task %s", job_id, task_id)
-            return None
-        if job.task_id != task_id or job.status not in (JobStatus.PENDING, JobStatus.PROCESSING):
-            logger.info("job %s is %s under task %s; ignoring task %s", job_id, job.status, job.task_id, task_id)
-            return None
-        job.status = JobStatus.PROCESSING
-        job.started_at = utcnow()
-        job.attempts += 1
-        job.progress = 0.0
-        job.step = "starting"
-        job.eta_seconds = None
-        return job
+        now = utcnow()
+        claimed = session.execute(
+            update(Job)
+            .where(
+                Job.id == job_id,
+                Job.task_id == task_id,
+                Job.status.in_(UNFINISHED),
+                Job.deliveries < max_deliveries,
+            )
+            .values(
+                status=JobStatus.PROCESSING,
+                attempts=Job.attempts + 1,
+                deliveries=Job.deliveries + 1,
+                started_at=now,
+                progress=0.0,
+                step="starting",
+                eta_seconds=None,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount:  # type: ignore[attr-defined]
+            return session.get(Job, job_id, populate_existing=True)
+        if self.fail(
+            session,
+            job_id=job_id,
+            task_id=task_id,
+            error_code="WORKER_LOST",
+            message=f"The worker running this job stopped {max_deliveries} times; retry it or use a smaller input",
+        ):
+            logger.error("job %s exhausted its %s deliveries", job_id, max_deliveries)
+        else:
+            logger.info("task %s of job %s is stale or finished; ignoring it", task_id, job_id)
+        return None
 
     def report_progress(self, session: Session, *, job_id: int, task_id: str, progress: Progress) -> bool:
         """Record progress; ``False`` when the job is no longer ours to run (cancelled, or retried elsewhere)."""
-        updated = session.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.task_id == task_id, Job.status == JobStatus.PROCESSING)
-            .values(
-                progress=progress.percent,
-                step=progress.step,
-                eta_seconds=progress.eta_seconds,
-                updated_at=utcnow(),
-            )
-            .execution_options(synchronize_session=False)
+        return self._worker_update(
+            session,
+            job_id,
+            task_id,
+            (JobStatus.PROCESSING,),
+            progress=progress.percent,
+            step=progress.step,
+            eta_seconds=progress.eta_seconds,
         )
-        return bool(updated.rowcount)  # type: ignore[attr-defined]
 
     def complete(
-        self,
-        session: Session,
-        *,
-        job_id: int,
-        task_id: str,
-        result: dict[str, Any],
-        artifacts: dict[str, str],
+        self, session: Session, *, job_id: int, task_id: str, result: dict[str, Any], artifacts: dict[str, str]
+    ) -> bool:
+        return self._worker_update(
+            session,
+            job_id,
+            task_id,
+            (JobStatus.PROCESSING,),
+            status=JobStatus.COMPLETED,
+            progress=100.0,
+            step="completed",
+            eta_seconds=0.0,
+            result=result,
+            artifacts=artifacts,
+            completed_at=utcnow(),
+        )
+
+    def fail(self, session: Session, *, job_id: int, task_id: str, error_code: str, message: str) -> bool:
+        return self._worker_update(
+            session,
+            job_id,
+            task_id,
+            UNFINISHED,
+            status=JobStatus.FAILED,
+            error_code=error_code,
+            error_message=message,
+            eta_seconds=None,
+            completed_at=utcnow(),
+        )
+
+    @staticmethod
+    def _worker_update(
+        session: Session, job_id: int, task_id: str, allowed: tuple[JobStatus, ...], **values: Any
     ) -> bool:
         updated = session.execute(
             update(Job)
-            .where(Job.id == job_id, Job.task_id == task_id, Job.status == JobStatus.PROCESSING)
-            .values(
-                status=JobStatus.COMPLETED,
-                progress=100.0,
-                step="completed",
-                eta_seconds=0.0,
-                result=result,
-                artifacts=artifacts,
-                completed_at=utcnow(),
-                updated_at=utcnow(),
-            )
+            .where(Job.id == job_id, Job.task_id == task_id, Job.status.in_(allowed))
+            .values(updated_at=utcnow(), **values)
             .execution_options(synchronize_session=False)
-        )
-        return bool(updated.rowcount)  # type: ignore[attr-defined]
-
-    def fail(self, session: Session, *, job_id: int, task_id: str, error_code: str, message: str) -> bool:
-        return self._mark_failed(session, job_id, error_code, message, task_id=task_id)
-
-    def _mark_failed(
-        self, session: Session, job_id: int, error_code: str, message: str, *, task_id: str | None = None
-    ) -> bool:
-        query = update(Job).where(Job.id == job_id, Job.status.in_([JobStatus.PENDING, JobStatus.PROCESSING]))
-        if task_id is not None:
-            query = query.where(Job.task_id == task_id)
-        updated = session.execute(
-            query.values(
-                status=JobStatus.FAILED,
-                error_code=error_code,
-                error_message=message,
-                eta_seconds=None,
-                completed_at=utcnow(),
-                updated_at=utcnow(),
-            ).execution_options(synchronize_session=False)
         )
         return bool(updated.rowcount)  # type: ignore[attr-defined]
 

@@ -7,16 +7,16 @@ from typing import BinaryIO
 
 from sqlalchemy.orm import Session
 
-from app.core.errors import InvalidInput
+from app.core.errors import InvalidInput, InvalidJobState, ResourceNotFound
 from app.core.metrics import MODEL_INFERENCE_SECONDS
 from app.engines.languages import WHISPER_LANGUAGES
 from app.engines.transcriber import Transcriber, TranscriptionOptions
-from app.models.job import Job, JobKind
+from app.models.job import Job, JobKind, JobStatus
 from app.pipelines.formats import TranscriptFormat, render_transcript
 from app.pipelines.hooks import ProgressHook
 from app.pipelines.transcription import TranscriptionPipeline
-from app.services.dispatch import TaskDispatcher
 from app.services.jobs import JobOutcome, job_service, output_prefix
+from app.services.outbox import JobOutbox
 from app.services.uploads import upload_service
 from app.storage import Storage
 
@@ -55,7 +55,7 @@ class TranscriptionService:
     def submit(
         self,
         session: Session,
-        dispatcher: TaskDispatcher,
+        outbox: JobOutbox,
         storage: Storage,
         *,
         owner_id: int,
@@ -77,13 +77,22 @@ class TranscriptionService:
         }
         return job_service.create(
             session,
-            dispatcher,
+            outbox,
             owner_id=owner_id,
             kind=JobKind.TRANSCRIPTION,
             params=params,
             input_key=stored.key,
             input_filename=stored.filename,
         )
+
+    def transcript_key(self, job: Job, fmt: TranscriptFormat) -> str:
+        """The storage key of a finished job's transcript in one format."""
+        if job.status != JobStatus.COMPLETED:
+            raise InvalidJobState(f"The job is {job.status}; transcripts exist once it completes")
+        key = job.artifacts.get(transcript_artifact(fmt))
+        if key is None:
+            raise ResourceNotFound(f"This job has no {fmt.value} transcript")
+        return key
 
     def process(
         self, job: Job, *, storage: Storage, transcriber: Transcriber, beam_size: int, hook: ProgressHook

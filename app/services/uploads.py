@@ -17,6 +17,7 @@ from app.pipelines.audio import AudioInfo, probe_audio
 from app.storage import Storage
 
 CHUNK_BYTES = 1 << 20
+MAX_FILENAME_CHARS = 255
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -58,7 +59,8 @@ class UploadService:
         key = f"users/{owner_id}/inputs/{uuid.uuid4().hex}/{name}"
         size = storage.save(key, read_chunks(file), max_bytes=max_bytes)
         on_rollback(session, lambda: storage.delete(key))
-        return StoredUpload(key=key, filename=filename or name, size=size, audio=audio)
+        shown_name = (filename or name)[:MAX_FILENAME_CHARS]  # as the client named it, within the column's width
+        return StoredUpload(key=key, filename=shown_name, size=size, audio=audio)
 
 
 upload_service = UploadService()

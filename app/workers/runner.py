@@ -10,10 +10,11 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 
+import psutil
 from celery.exceptions import SoftTimeLimitExceeded
 
 from app.core.errors import AppError
-from app.core.metrics import JOB_SECONDS, JOBS_FINISHED
+from app.core.metrics import JOB_SECONDS, JOBS_FINISHED, WORKER_RSS_BYTES
 from app.models.job import Job, JobStatus
 from app.pipelines.hooks import Progress, ProgressHook, StepProgress
 from app.schemas.job import JobEvent
@@ -74,11 +75,10 @@ def run_job(
     process: Callable[[Job, ProgressHook], JobOutcome],
 ) -> None:
     with ctx.session_factory() as session:
-        job = job_service.claim(session, job_id=job_id, task_id=task_id)
-        if job is None:
-            session.rollback()
-            return
+        job = job_service.claim(session, job_id=job_id, task_id=task_id, max_deliveries=ctx.settings.job_max_deliveries)
         session.commit()
+        if job is None:
+            return
     ctx.publisher.publish(job.owner_id, job_event(job))
 
     started = time.perf_counter()
@@ -104,15 +104,25 @@ def run_job(
             recorded = job_service.complete(
                 session, job_id=job_id, task_id=task_id, result=outcome.result, artifacts=outcome.artifacts
             )
-            if not recorded:  # cancelled (or retried) while finishing: its outputs belong to nobody
-                status = JobStatus.CANCELLED
         elif error is not None:
-            job_service.fail(session, job_id=job_id, task_id=task_id, error_code=error[0], message=error[1])
+            recorded = job_service.fail(session, job_id=job_id, task_id=task_id, error_code=error[0], message=error[1])
+        else:
+            recorded = False
+        if not recorded:  # cancelled (or retried) meanwhile: whatever this run produced belongs to nobody
+            status = JobStatus.CANCELLED
         session.commit()
         final = session.get(Job, job_id)
     if status is not JobStatus.COMPLETED:
-        ctx.storage.delete_prefix(output_prefix(job))
+        _discard_outputs(ctx, job)
+    WORKER_RSS_BYTES.set(psutil.Process().memory_info().rss)
     JOB_SECONDS.labels(job.kind, status.value).observe(time.perf_counter() - started)
     JOBS_FINISHED.labels(job.kind, status.value).inc()
     if final is not None:
         ctx.publisher.publish(final.owner_id, job_event(final))
+
+
+def _discard_outputs(ctx: WorkerContext, job: Job) -> None:
+    try:
+        ctx.storage.delete_prefix(output_prefix(job))
+    except Exception:
+        logger.warning("could not delete the outputs of job %s's unfinished run", job.id, exc_info=True)

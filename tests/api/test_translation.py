@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from app.core.config import QUEUE_TRANSLATION, Settings
 from app.main import create_app
 from tests.conftest import SettingsFactory
+from tests.media import write_video
 from tests.utils import assert_error, auth_headers
 
 URL = "/api/v1/translation/translate/"
@@ -193,3 +194,31 @@ def test_unknown_route_and_wrong_method_use_the_error_format(client: TestClient)
     bad_id = client.get("/api/v1/jobs/abc", headers=auth_headers(client))
     assert bad_id.status_code == 422
     assert_error(bad_id.json(), "VALIDATION_ERROR")
+
+
+def test_video_without_an_audio_track_is_unsupported_media(
+    client: TestClient, settings: Settings, tmp_path: Path
+) -> None:
+    video = tmp_path / "silent.mp4"
+    write_video(video, speech=None)
+    response = client.post(URL, headers=auth_headers(client), files={"file": ("silent.mp4", video.read_bytes())})
+    assert response.status_code == 415
+    assert_error(response.json(), "UNSUPPORTED_MEDIA_TYPE")
+    assert stored_files(settings) == []
+
+
+def test_long_client_file_names_are_kept_within_bounds(client: TestClient, testdata_dir: Path) -> None:
+    name = "a" * 400 + ".flac"
+    response = client.post(
+        URL, headers=auth_headers(client), files={"file": (name, (testdata_dir / "jfk.flac").read_bytes())}
+    )
+    assert response.status_code == 202
+    assert response.json()["input_filename"] == name[:255]
+
+
+def test_out_of_range_ids_are_validation_errors(client: TestClient) -> None:
+    headers = auth_headers(client)
+    for path in (f"/api/v1/jobs/{2**63}", "/api/v1/translation/translations/0", "/api/v1/jobs/?offset=99999999999"):
+        response = client.get(path, headers=headers)
+        assert response.status_code == 422, path
+        assert_error(response.json(), "VALIDATION_ERROR")

@@ -21,7 +21,8 @@ from app.models.job import Job, JobKind, JobStatus
 from app.pipelines.hooks import ProgressHook
 from app.pipelines.transcription import STEP_WEIGHTS
 from app.services.jobs import JobOutcome, job_service
-from app.services.progress import channel_for
+from app.services.outbox import JobOutbox
+from app.services.progress import NullProgressPublisher, channel_for
 from app.services.transcription import transcription_service
 from app.workers.context import WorkerContext, build_worker_context
 from app.workers.runner import run_job
@@ -56,7 +57,7 @@ def make_job(ctx: WorkerContext, owner_id: int, source: Path | bytes) -> Job:
     with ctx.session_factory() as session:
         job = job_service.create(
             session,
-            RecordingDispatcher(),
+            JobOutbox(RecordingDispatcher(), NullProgressPublisher()),
             owner_id=owner_id,
             kind=JobKind.TRANSCRIPTION,
             params={"source_language": None},
@@ -161,7 +162,9 @@ def test_cancelling_a_running_job_stops_it_and_discards_outputs(
         ctx.storage.save(partial, [b"half done"])
         hook("decoding_audio", completed=1, total=1)
         with ctx.session_factory() as session:
-            job_service.cancel(session, owner_id=owner_id, job_id=running.id)
+            job_service.cancel(
+                session, JobOutbox(RecordingDispatcher(), NullProgressPublisher()), owner_id=owner_id, job_id=running.id
+            )
             session.commit()
         hook("transcribing", completed=1, total=10)
         raise AssertionError("the pipeline kept running after its job was cancelled")

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.api.deps import CurrentUser, DispatcherDep, SessionDep, SettingsDep, StorageDep
+from app.api.deps import CurrentUser, JobId, OutboxDep, SessionDep, SettingsDep, StorageDep
 from app.api.presenters import job_public
 from app.core.errors import InvalidJobState, ResourceNotFound
 from app.models.job import JobKind, JobStatus
@@ -22,14 +22,11 @@ def list_jobs(
     user: CurrentUser,
     kind: JobKind | None = None,
     status: JobStatus | None = None,
-    batch_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> JobsPublic:
     """List your jobs of every kind, newest first."""
-    jobs, count = job_service.list(
-        session, owner_id=user.id, kind=kind, status=status, batch_id=batch_id, limit=limit, offset=offset
-    )
+    jobs, count = job_service.list(session, owner_id=user.id, kind=kind, status=status, limit=limit, offset=offset)
     return JobsPublic(
         data=[job_public(job, storage, settings.download_url_expire_seconds) for job in jobs], count=count
     )
@@ -37,7 +34,7 @@ def list_jobs(
 
 @router.get("/{job_id}", response_model=JobPublic)
 def get_job(
-    job_id: int, session: SessionDep, settings: SettingsDep, storage: StorageDep, user: CurrentUser
+    job_id: JobId, session: SessionDep, settings: SettingsDep, storage: StorageDep, user: CurrentUser
 ) -> JobPublic:
     """One job of any kind."""
     job = job_service.get(session, owner_id=user.id, job_id=job_id)
@@ -46,22 +43,22 @@ def get_job(
 
 @router.post("/{job_id}/cancel", response_model=JobPublic, responses={409: InvalidJobState.openapi()})
 def cancel_job(
-    job_id: int, session: SessionDep, settings: SettingsDep, storage: StorageDep, user: CurrentUser
+    job_id: JobId, session: SessionDep, settings: SettingsDep, storage: StorageDep, outbox: OutboxDep, user: CurrentUser
 ) -> JobPublic:
     """Cancel a pending or running job."""
-    job = job_service.cancel(session, owner_id=user.id, job_id=job_id)
+    job = job_service.cancel(session, outbox, owner_id=user.id, job_id=job_id)
     return job_public(job, storage, settings.download_url_expire_seconds)
 
 
 @router.post("/{job_id}/retry", response_model=JobPublic, responses={409: InvalidJobState.openapi()})
 def retry_job(
-    job_id: int,
+    job_id: JobId,
     session: SessionDep,
     settings: SettingsDep,
     storage: StorageDep,
-    dispatcher: DispatcherDep,
+    outbox: OutboxDep,
     user: CurrentUser,
 ) -> JobPublic:
     """Run a failed or cancelled job again."""
-    job = job_service.retry(session, dispatcher, owner_id=user.id, job_id=job_id)
+    job = job_service.retry(session, outbox, owner_id=user.id, job_id=job_id)
     return job_public(job, storage, settings.download_url_expire_seconds)

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
 from fastapi.responses import RedirectResponse
 
-from app.api.deps import CurrentUser, DispatcherDep, SessionDep, SettingsDep, StorageDep
+from app.api.deps import CurrentUser, JobId, OutboxDep, SessionDep, SettingsDep, StorageDep
 from app.api.presenters import translation_public
 from app.api.ratelimit import limit_by_user
 from app.core.errors import (
@@ -20,7 +20,7 @@ from app.models.job import JobKind, JobStatus
 from app.pipelines.formats import TranscriptFormat
 from app.schemas.job import TranslationJobPublic
 from app.services.jobs import job_service
-from app.services.transcription import transcript_artifact, transcription_service
+from app.services.transcription import transcription_service
 
 router = APIRouter(prefix="/translation", tags=["translation"], responses={404: ResourceNotFound.openapi()})
 
@@ -43,7 +43,7 @@ def create_translation(
     session: SessionDep,
     settings: SettingsDep,
     storage: StorageDep,
-    dispatcher: DispatcherDep,
+    outbox: OutboxDep,
     user: CurrentUser,
     file: Annotated[UploadFile, File(description="Audio or video file (WAV, MP3, OGG, FLAC, M4A, WebM, ...)")],
     source_language: Annotated[str | None, Form(description="Spoken language; omit to auto-detect")] = None,
@@ -52,7 +52,7 @@ def create_translation(
     """Upload audio and start a transcription (translation when ``target_language`` is given) job."""
     job = transcription_service.submit(
         session,
-        dispatcher,
+        outbox,
         storage,
         owner_id=user.id,
         file=file.file,
@@ -72,7 +72,7 @@ def list_translations(
     user: CurrentUser,
     status_filter: Annotated[JobStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[TranslationJobPublic]:
     """List your translation and transcription jobs, newest first."""
     jobs, _ = job_service.list(session, owner_id=user.id, kind=KIND, status=status_filter, limit=limit, offset=offset)
@@ -81,7 +81,7 @@ def list_translations(
 
 @router.get("/translations/{job_id}", response_model=TranslationJobPublic)
 def get_translation(
-    job_id: int, session: SessionDep, settings: SettingsDep, storage: StorageDep, user: CurrentUser
+    job_id: JobId, session: SessionDep, settings: SettingsDep, storage: StorageDep, user: CurrentUser
 ) -> TranslationJobPublic:
     """Status, progress and result links of one job."""
     job = job_service.get(session, owner_id=user.id, job_id=job_id, kind=KIND)
@@ -94,7 +94,7 @@ def get_translation(
     responses={409: InvalidJobState.openapi("The job has not completed")},
 )
 def get_transcript(
-    job_id: int,
+    job_id: JobId,
     session: SessionDep,
     settings: SettingsDep,
     storage: StorageDep,
@@ -103,9 +103,7 @@ def get_transcript(
 ) -> RedirectResponse:
     """Redirect to the transcript in the requested format (txt, srt, vtt, json)."""
     job = job_service.get(session, owner_id=user.id, job_id=job_id, kind=KIND)
-    if job.status != JobStatus.COMPLETED:
-        raise InvalidJobState(f"The job is {job.status}; transcripts exist once it completes")
-    key = job.artifacts[transcript_artifact(format)]
+    key = transcription_service.transcript_key(job, format)
     name = f"transcript-{job.id}.{format.value}"
     return RedirectResponse(storage.download_url(key, filename=name, expires_in=settings.download_url_expire_seconds))
 
@@ -116,15 +114,15 @@ def get_transcript(
     responses={409: InvalidJobState.openapi()},
 )
 def retry_translation(
-    job_id: int,
+    job_id: JobId,
     session: SessionDep,
     settings: SettingsDep,
     storage: StorageDep,
-    dispatcher: DispatcherDep,
+    outbox: OutboxDep,
     user: CurrentUser,
 ) -> TranslationJobPublic:
     """Run a failed or cancelled job again."""
-    job = job_service.retry(session, dispatcher, owner_id=user.id, job_id=job_id, kind=KIND)
+    job = job_service.retry(session, outbox, owner_id=user.id, job_id=job_id, kind=KIND)
     return translation_public(job, storage, settings.download_url_expire_seconds)
 
 
@@ -134,8 +132,8 @@ def retry_translation(
     responses={409: InvalidJobState.openapi()},
 )
 def cancel_translation(
-    job_id: int, session: SessionDep, settings: SettingsDep, storage: StorageDep, user: CurrentUser
+    job_id: JobId, session: SessionDep, settings: SettingsDep, storage: StorageDep, outbox: OutboxDep, user: CurrentUser
 ) -> TranslationJobPublic:
     """Cancel a pending or running job."""
-    job = job_service.cancel(session, owner_id=user.id, job_id=job_id, kind=KIND)
+    job = job_service.cancel(session, outbox, owner_id=user.id, job_id=job_id, kind=KIND)
     return translation_public(job, storage, settings.download_url_expire_seconds)

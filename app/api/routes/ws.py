@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import time
+
 import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import user_from_token
-from app.core.errors import AppError
+from app.api.deps import user_from_claims
+from app.core.errors import AppError, TokenExpired
+from app.core.security import ACCESS_TOKEN_TYPE, decode_token
 from app.services.jobs import job_service
 
 router = APIRouter(tags=["progress"])
@@ -14,39 +17,50 @@ CLOSE_UNAUTHORIZED = 4401
 CLOSE_NOT_FOUND = 4404
 
 
-def _authorise(websocket: WebSocket, token: str, job_id: int | None) -> int:
+def _authorise(websocket: WebSocket, token: str, job_id: int | None) -> tuple[int, float]:
+    """The owner's id and when the token expires (epoch seconds)."""
     state = websocket.app.state
+    claims = decode_token(token, secret_key=state.settings.secret_key, token_type=ACCESS_TOKEN_TYPE)
     with state.session_factory() as session:
-        user = user_from_token(session, state.settings, token)
+        user = user_from_claims(session, claims)
         if job_id is not None:
             job_service.get(session, owner_id=user.id, job_id=job_id)
-        return user.id
+        return user.id, float(claims["exp"])
+
+
+async def _refuse(websocket: WebSocket, error: AppError) -> None:
+    await websocket.send_json(error.to_response().model_dump())
+    await websocket.close(code=CLOSE_UNAUTHORIZED if error.status_code == 401 else CLOSE_NOT_FOUND)
 
 
 @router.websocket("/ws/{token}")
 async def job_progress(websocket: WebSocket, token: str, job_id: int | None = None) -> None:
     """Push your jobs' progress: ``{job_id, status, progress, details: {step, time_remaining}}``.
 
-    Optional ``?job_id=`` follows one job. A bad token closes with 4401, another user's job with 4404.
+    Optional ``?job_id=`` follows one job. A bad token closes with 4401, another user's job with 4404; the stream
+    ends with 4401 when the token expires, as any request with that token would then fail.
     """
     await websocket.accept()
     try:
-        owner_id = await run_in_threadpool(_authorise, websocket, token, job_id)
+        owner_id, expires_at = await run_in_threadpool(_authorise, websocket, token, job_id)
     except AppError as exc:
-        await websocket.send_json(exc.to_response().model_dump())
-        await websocket.close(code=CLOSE_UNAUTHORIZED if exc.status_code == 401 else CLOSE_NOT_FOUND)
+        await _refuse(websocket, exc)
         return
 
-    async with anyio.create_task_group() as group:
+    client_left = False
+    with anyio.move_on_after(max(0.0, expires_at - time.time())):
+        async with anyio.create_task_group() as group:
 
-        async def forward() -> None:
-            async for event in websocket.app.state.job_stream.events(owner_id, job_id):
-                await websocket.send_json(event.model_dump(mode="json"))
+            async def forward() -> None:
+                async for event in websocket.app.state.job_stream.events(owner_id, job_id):
+                    await websocket.send_json(event.model_dump(mode="json"))
 
-        group.start_soon(forward)
-        try:
-            while True:  # the client may send pings; we only need to notice when it leaves
-                await websocket.receive_text()
-        except WebSocketDisconnect:
-            pass
-        group.cancel_scope.cancel()
+            group.start_soon(forward)
+            try:
+                while True:  # the client may send pings; we only need to notice when it leaves
+                    await websocket.receive_text()
+            except WebSocketDisconnect:
+                client_left = True
+            group.cancel_scope.cancel()
+    if not client_left:
+        await _refuse(websocket, TokenExpired())

@@ -1,0 +1,153 @@
+"""Health, metrics, rate limits and the WebSocket's access rules."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from app.core.config import Settings
+from app.core.security import create_token
+from app.main import create_app
+from tests.conftest import SettingsFactory
+from tests.utils import PASSWORD, assert_error, auth_headers, random_email, register
+
+
+def test_health_reports_every_dependency(client: TestClient) -> None:
+    response = client.get("/api/v1/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "healthy" and body["version"] and isinstance(body["gpu_available"], bool)
+    assert {name: check["status"] for name, check in body["checks"].items()} == {
+        "database": "ok",
+        "broker": "ok",
+        "storage": "ok",
+    }
+
+
+def test_health_is_unhealthy_when_the_broker_is_down(make_settings: SettingsFactory) -> None:
+    settings = make_settings(celery_broker_url="redis://127.0.0.1:1/0")  # nothing listens on port 1
+    with TestClient(create_app(settings)) as client:
+        response = client.get("/api/v1/health")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unhealthy" and body["checks"]["broker"]["status"] == "error"
+    assert body["checks"]["database"]["status"] == "ok"
+
+
+def test_metrics_expose_latency_errors_queues_and_resources(client: TestClient) -> None:
+    client.get("/api/v1/health")
+    client.get("/api/v1/jobs/")  # 401
+    text = client.get("/metrics").text
+    assert 'audio_api_http_request_duration_seconds_count{method="GET",route="/api/v1/health",status="200"}' in text
+    assert (
+        'audio_api_http_errors_total{error_code="NOT_AUTHENTICATED",method="GET",route="/api/v1/jobs/",status="401"}'
+        in text
+    )
+    assert 'audio_api_queue_jobs{queue="translation-queue",status="pending"} 0.0' in text
+    assert "audio_api_host_memory_used_bytes" in text and "audio_api_api_rss_bytes" in text
+
+
+def test_auth_rate_limit_is_enforced_per_client_with_retry_after(make_settings: SettingsFactory) -> None:
+    settings = make_settings(rate_limit_enabled=True, rate_limit_storage_url=make_settings().redis_url)
+    with TestClient(create_app(settings)) as client:
+        email = register(client)
+        for _ in range(4):
+            assert client.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD}).status_code == 200
+        limited = client.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD})
+        assert limited.status_code == 429
+        assert_error(limited.json(), "RATE_LIMITED")
+        assert 1 <= int(limited.headers["retry-after"]) <= 60
+        # Counts live in Redis: a second API process sees the same budget.
+        with TestClient(create_app(settings)) as other_process:
+            assert (
+                other_process.post(
+                    "/api/v1/auth/register", json={"email": random_email(), "password": PASSWORD}
+                ).status_code
+                == 429
+            )
+
+
+def test_submission_rate_limit_is_per_user(make_settings: SettingsFactory, testdata_dir: Path) -> None:
+    settings = make_settings(rate_limit_enabled=True, rate_limit_translation="2/minute", rate_limit_auth="100/minute")
+    with TestClient(create_app(settings)) as client:
+        first, second = auth_headers(client), auth_headers(client)
+        audio = (testdata_dir / "jfk.flac").read_bytes()
+
+        def submit(headers: dict[str, str]) -> int:
+            url = "/api/v1/translation/translate/"
+            return client.post(url, headers=headers, files={"file": ("jfk.flac", audio)}).status_code
+
+        assert [submit(first), submit(first), submit(first)] == [202, 202, 429]
+        assert submit(second) == 202
+
+
+def test_websocket_refuses_bad_tokens_and_other_users_jobs(client: TestClient, settings: Settings) -> None:
+    with client.websocket_connect("/ws/not-a-token") as ws:
+        assert ws.receive_json()["error_code"] == "INVALID_TOKEN"
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+    assert closed.value.code == 4401
+
+    owner = auth_headers(client)["Authorization"].split()[1]
+    other = auth_headers(client)["Authorization"].split()[1]
+    with client.websocket_connect(f"/ws/{other}?job_id=1") as ws:
+        assert ws.receive_json()["error_code"] == "NOT_FOUND"
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+    assert closed.value.code == 4404
+    assert owner != other
+
+
+def test_openapi_documents_the_error_format(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    create = spec["paths"]["/api/v1/translation/translate/"]["post"]
+    assert {"413", "415", "422", "429"} <= set(create["responses"])
+    assert client.get("/docs").status_code == 200
+
+
+def test_large_json_bodies_are_refused_before_parsing(client: TestClient) -> None:
+    huge = {"email": random_email(), "password": "x" * (2 << 20)}
+    response = client.post("/api/v1/auth/register", json=huge)
+    assert response.status_code == 413
+    assert_error(response.json(), "PAYLOAD_TOO_LARGE")
+
+
+def test_anonymous_uploads_are_refused_before_the_body_is_read(client: TestClient, settings: Settings) -> None:
+    response = client.post("/api/v1/translation/translate/", files={"file": ("a.flac", b"0" * 4096)})
+    assert response.status_code == 401
+    assert_error(response.json(), "NOT_AUTHENTICATED")
+    expired = create_token("1", secret_key=settings.secret_key, token_type="access", expires_in=timedelta(seconds=-5))
+    response = client.post(
+        "/api/v1/translation/translate/",
+        headers={"Authorization": f"Bearer {expired}"},
+        files={"file": ("a.flac", b"0" * 4096)},
+    )
+    assert response.status_code == 401
+    assert_error(response.json(), "TOKEN_EXPIRED")
+
+
+def test_websocket_stream_ends_when_its_token_expires(client: TestClient, settings: Settings) -> None:
+    account = client.post("/api/v1/auth/register", json={"email": random_email(), "password": PASSWORD}).json()
+    token = create_token(
+        str(account["id"]), secret_key=settings.secret_key, token_type="access", expires_in=timedelta(seconds=2)
+    )
+    started = time.monotonic()
+    with client.websocket_connect(f"/ws/{token}") as ws:
+        assert ws.receive_json()["error_code"] == "TOKEN_EXPIRED"
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+    assert closed.value.code == 4401 and 1.0 < time.monotonic() - started < 10
+
+
+def test_metrics_label_routes_by_template_not_by_id(client: TestClient) -> None:
+    headers = auth_headers(client)
+    for job_id in (101, 102):
+        client.get(f"/api/v1/jobs/{job_id}", headers=headers)
+    text = client.get("/metrics").text
+    assert 'route="/api/v1/jobs/{job_id}",status="404"} 2.0' in text
+    assert "/api/v1/jobs/101" not in text

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from app.core.config import DEFAULT_SECRET_KEY, Settings
+
+
+def test_embedded_defaults_need_no_server(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, data_dir=tmp_path)
+    assert settings.sqlalchemy_url == f"sqlite:///{tmp_path.resolve() / 'audio_api.db'}"
+    assert settings.broker_url == f"sqla+sqlite:///{tmp_path.resolve() / 'broker.db'}" and settings.broker_is_embedded
+    assert settings.redis_url is None and settings.limiter_storage_url == "memory://"
+    assert settings.storage_root == tmp_path / "storage" and settings.max_upload_bytes == 1024**3
+
+
+def test_production_services_come_from_configuration() -> None:
+    settings = Settings(
+        _env_file=None,
+        postgres_server="db.internal",
+        postgres_user="audio",
+        postgres_password="p@ss/word",
+        redis_host="cache.internal",
+    )
+    assert settings.sqlalchemy_url == "postgresql+psycopg://audio:p%40ss%2Fword@db.internal:5432/audio_processing"
+    assert settings.broker_url == "redis://cache.internal:6379/0" and not settings.broker_is_embedded
+    assert settings.limiter_storage_url == "redis://cache.internal:6379/0"
+    assert Settings(_env_file=None, database_url="postgres://u@h/d").sqlalchemy_url == "postgresql+psycopg://u@h/d"
+
+
+def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("API_PORT", "9100")
+    monkeypatch.setenv("RATE_LIMIT_AUTH", "3/minute")
+    settings = Settings(_env_file=None)
+    assert settings.api_port == 9100 and settings.rate_limit_auth == "3/minute"
+
+
+@pytest.mark.parametrize("secret", [DEFAULT_SECRET_KEY, "too-short"])
+def test_production_refuses_placeholder_or_weak_secrets(secret: str) -> None:
+    with pytest.raises(ValidationError, match="SECRET_KEY"):
+        Settings(_env_file=None, environment="production", secret_key=secret)
+    assert Settings(_env_file=None, environment="production", secret_key="x" * 40).secret_key == "x" * 40
+
+
+def test_s3_backend_requires_a_bucket() -> None:
+    with pytest.raises(ValidationError, match="S3_BUCKET"):
+        Settings(_env_file=None, storage_backend="s3")
