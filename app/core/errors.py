@@ -3,7 +3,6 @@
 Every error a client can see is an ``AppError`` rendered as ``{"error_code", "message", "details"}``::
 
     AppError                      500 INTERNAL_ERROR
-    ├── BadRequest                400 BAD_REQUEST
     ├── NotAuthenticated          401 NOT_AUTHENTICATED
     │   ├── InvalidCredentials    401 INVALID_CREDENTIALS
     │   ├── InvalidToken          401 INVALID_TOKEN
@@ -64,12 +63,6 @@ class AppError(Exception):
     def openapi(cls, description: str | None = None) -> dict[str, Any]:
         """An OpenAPI ``responses`` entry, so routes document the errors they raise."""
         return {"model": ErrorResponse, "description": description or cls.default_message}
-
-
-class BadRequest(AppError):
-    status_code = 400
-    error_code = "BAD_REQUEST"
-    default_message = "Bad request"
 
 
 class NotAuthenticated(AppError):
