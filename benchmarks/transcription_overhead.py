@@ -57,7 +57,7 @@ def bare_engine_seconds(recording: Path, settings: Settings, runs: int) -> list[
         compute_type=settings.whisper_compute_type or compute_type,
         cpu_threads=settings.cpu_threads,
     )
-    options = TranscriptionOptions(beam_size=settings.whisper_beam_size)
+    options = TranscriptionOptions(beam_size=settings.whisper_beam_size, batch_size=settings.whisper_batch_size)
     times = []
     for _ in range(runs):
         started = time.perf_counter()
@@ -117,6 +117,7 @@ def main() -> int:
         print(
             f"transcription overhead: {audio_seconds:.1f} s of audio (jfk.flac x{args.repeat}), "
             f"whisper {settings.whisper_model} on {device}/{compute_type}, beam {settings.whisper_beam_size}, "
+            f"batch {settings.whisper_batch_size}, "
             f"{args.runs} runs each"
         )
         bare = bare_engine_seconds(recording, settings, args.runs)

@@ -98,6 +98,8 @@ class Settings(BaseSettings):
     whisper_compute_type: str | None = None
     """Overrides the compute type chosen by the device strategy (e.g. ``int8_float16``)."""
     whisper_beam_size: int = Field(default=5, ge=1)
+    whisper_batch_size: int = Field(default=8, ge=1)
+    """Speech chunks decoded at once (batched inference); 1 decodes sequentially."""
     cpu_threads: int = Field(default=0, ge=0)
     """Threads per model on CPU; 0 lets the runtime choose."""
 

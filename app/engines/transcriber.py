@@ -73,6 +73,8 @@ class TranscriptionOptions:
         vad_filter: skip non-speech with voice activity detection (prevents hallucination loops).
         multilingual: detect the language per 30 s window, for files that switch language.
         detect_segment_language: label every segment with its own detected language.
+        batch_size: decode this many speech chunks at once (faster on every device; 1 decodes sequentially with
+            the previous text as context, which suits a single short clip).
     """
 
     language: str | None = None
@@ -82,6 +84,7 @@ class TranscriptionOptions:
     vad_filter: bool = True
     multilingual: bool = True
     detect_segment_language: bool = True
+    batch_size: int = 1
 
 
 class Transcriber(Protocol):

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from app.engines.whisper_batched import LanguageTaggingPipeline
+
 from app.engines.errors import ModelNotAvailable
 from app.engines.transcriber import Segment, TranscriptionInfo, TranscriptionOptions, Word
+
+logger = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000
 MIN_SEGMENT_SECONDS_FOR_LANGUAGE = 1.0
@@ -57,10 +64,11 @@ class FasterWhisperTranscriber:
                 local_files_only=True,
             )
         except (RuntimeError, ValueError, OSError) as exc:
-            raise ModelNotAvailable(
-                f"Could not load the Whisper model from {model_path}",
-                details={"model_path": str(model_path), "reason": str(exc)},
-            ) from exc
+            # The folder is the operator's business; users only learn that the model is unavailable.
+            logger.error("could not load the Whisper model from %s: %s", model_path, exc)
+            raise ModelNotAvailable("The speech recognition model could not be loaded") from exc
+        self._lock = threading.Lock()
+        self._batched: LanguageTaggingPipeline | None = None
 
     def transcribe(
         self, audio: np.ndarray, options: TranscriptionOptions
@@ -78,6 +86,8 @@ class FasterWhisperTranscriber:
             A lazy iterator of segments and the file-level info.
         """
         multilingual = options.multilingual and options.language is None
+        if options.batch_size > 1:
+            return self._transcribe_batched(audio, options, multilingual)
         segments, info = self._model.transcribe(
             audio,
             language=options.language,
@@ -88,15 +98,41 @@ class FasterWhisperTranscriber:
             multilingual=multilingual,
             condition_on_previous_text=not multilingual,
         )
-        result = TranscriptionInfo(
-            language=info.language,
-            language_probability=float(info.language_probability),
-            duration=float(info.duration),
-            duration_after_vad=float(info.duration_after_vad),
-        )
+        result = _info(info)
         per_segment = options.language is None and options.detect_segment_language
         fallback = options.language or info.language
         return self._segments(segments, audio, fallback, per_segment), result
+
+    def _transcribe_batched(
+        self, audio: np.ndarray, options: TranscriptionOptions, multilingual: bool
+    ) -> tuple[Iterator[Segment], TranscriptionInfo]:
+        from app.engines.whisper_batched import LanguageTaggingPipeline
+
+        with self._lock:
+            if self._batched is None:
+                self._batched = LanguageTaggingPipeline(self._model)
+            pipeline = self._batched
+        pipeline.chunk_languages.clear()
+        segments, info = pipeline.transcribe(
+            audio,
+            language=options.language,
+            task=options.task,
+            beam_size=options.beam_size,
+            word_timestamps=options.word_timestamps,
+            vad_filter=True,  # batching needs speech chunks: VAD is what finds them
+            multilingual=multilingual,
+            batch_size=options.batch_size,
+        )
+        result = _info(info)
+        fallback: str = options.language or info.language
+
+        def language_of(segment: Any) -> str:
+            if not (multilingual and options.detect_segment_language):
+                return fallback
+            language, _probability = pipeline.chunk_languages.get(segment.seek, (fallback, 0.0))
+            return language
+
+        return (_to_segment(index, s, language_of(s)) for index, s in enumerate(segments, start=1)), result
 
     def _segments(
         self, segments: Iterable[Any], audio: np.ndarray, fallback: str, per_segment: bool
@@ -105,19 +141,7 @@ class FasterWhisperTranscriber:
             language = fallback
             if per_segment and segment.end - segment.start >= MIN_SEGMENT_SECONDS_FOR_LANGUAGE:
                 language = self._detect_language(audio, segment.start, segment.end) or fallback
-            yield Segment(
-                id=index,
-                start=float(segment.start),
-                end=float(segment.end),
-                text=segment.text,
-                words=[
-                    Word(start=float(w.start), end=float(w.end), word=w.word, probability=float(w.probability))
-                    for w in segment.words or ()
-                ],
-                avg_logprob=float(segment.avg_logprob),
-                no_speech_prob=float(segment.no_speech_prob),
-                language=language,
-            )
+            yield _to_segment(index, segment, language)
 
     def _detect_language(self, audio: np.ndarray, start: float, end: float) -> str | None:
         clip = audio[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)]
@@ -125,3 +149,28 @@ class FasterWhisperTranscriber:
             return None
         language, _probability, _all = self._model.detect_language(audio=clip)
         return str(language)
+
+
+def _info(info: Any) -> TranscriptionInfo:
+    return TranscriptionInfo(
+        language=info.language,
+        language_probability=float(info.language_probability),
+        duration=float(info.duration),
+        duration_after_vad=float(info.duration_after_vad),
+    )
+
+
+def _to_segment(index: int, segment: Any, language: str) -> Segment:
+    return Segment(
+        id=index,
+        start=float(segment.start),
+        end=float(segment.end),
+        text=segment.text,
+        words=[
+            Word(start=float(w.start), end=float(w.end), word=w.word, probability=float(w.probability))
+            for w in segment.words or ()
+        ],
+        avg_logprob=float(segment.avg_logprob),
+        no_speech_prob=float(segment.no_speech_prob),
+        language=language,
+    )

@@ -1,24 +1,26 @@
 """Speech to text: decode a media file, run a ``Transcriber`` over it, collect a ``Transcript``.
 
-Progress goes to the hook in each step's own unit: seconds of audio decoded, then seconds of audio transcribed
-(the end time of the latest segment), so the overall percentage and ETA follow the processed audio duration.
+The file is stream-decoded in windows cut at pauses (``app.pipelines.windows``), so memory is bounded for inputs of
+any length and timestamps stay absolute. Progress is reported in seconds of audio transcribed (the end time of the
+latest segment), so the overall percentage and ETA follow the processed audio duration.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from app.engines.transcriber import Segment, Transcriber, TranscriptionOptions
-from app.pipelines.audio import SAMPLE_RATE, iter_decoded_chunks, probe_audio
+from app.pipelines.audio import SAMPLE_RATE, probe_audio
 from app.pipelines.formats import milliseconds
 from app.pipelines.hooks import ProgressHook, setup_hook
+from app.pipelines.windows import iter_speech_windows
 
-STEP_WEIGHTS = {"decoding_audio": 0.05, "transcribing": 0.9, "formatting": 0.05}
-DECODE_CHUNK_SECONDS = 60.0
+STEP_WEIGHTS = {"transcribing": 0.97, "formatting": 0.03}
+WINDOW_SECONDS = 600.0
+"""Ten minutes of 16 kHz float32 audio is about 38 MB: the most a transcription holds at once."""
 
 
 @dataclass(frozen=True)
@@ -82,14 +84,16 @@ class Transcript:
 
 
 class TranscriptionPipeline:
-    """Decode, transcribe and collect, reporting ``decoding_audio``, ``transcribing`` and ``formatting``.
+    """Stream-decode, transcribe window by window and collect, reporting ``transcribing`` and ``formatting``.
 
     Args:
         transcriber: the speech-recognition engine.
+        window_seconds: how much decoded audio is held at once; memory stays bounded however long the file is.
     """
 
-    def __init__(self, transcriber: Transcriber) -> None:
+    def __init__(self, transcriber: Transcriber, *, window_seconds: float = WINDOW_SECONDS) -> None:
         self._transcriber = transcriber
+        self._window_seconds = window_seconds
 
     def apply(self, audio_path: Path, options: TranscriptionOptions, hook: ProgressHook | None = None) -> Transcript:
         """Transcribe one media file.
@@ -97,31 +101,38 @@ class TranscriptionPipeline:
         Args:
             audio_path: any file FFmpeg decodes; video files use their first audio stream.
             options: how to transcribe.
-            hook: receives progress; see ``STEP_WEIGHTS`` for the steps.
+            hook: receives progress in seconds of audio transcribed; see ``STEP_WEIGHTS``.
 
         Returns:
-            The transcript.
+            The transcript, with timestamps from the start of the file.
 
         Raises:
             InvalidAudio: the file is not decodable audio.
             UnsupportedMediaType: the file has no audio stream.
         """
         report = setup_hook(hook)
-        audio = _decode(audio_path, report)
-        duration = audio.size / SAMPLE_RATE
-
-        report("transcribing", completed=0.0, total=duration)
-        stream, info = self._transcriber.transcribe(audio, options)
+        expected = probe_audio(audio_path).duration
+        report("transcribing", completed=0.0, total=expected)
         segments: list[Segment] = []
-        for segment in stream:
-            segments.append(segment)
-            report("transcribing", completed=min(segment.end, duration), total=duration)
-        report("transcribing", completed=duration, total=duration)
+        languages: Counter[str] = Counter()  # the file's language: the one detected over most of its audio
+        confidence: dict[str, list[float]] = {}
+        duration = 0.0
+        for window in iter_speech_windows(audio_path, window_seconds=self._window_seconds):
+            stream, info = self._transcriber.transcribe(window.samples, options)
+            for segment in stream:
+                segments.append(_shifted(segment, window.offset, len(segments) + 1))
+                report("transcribing", completed=window.offset + segment.end, total=max(expected, duration))
+            languages[info.language] += window.samples.size
+            confidence.setdefault(info.language, []).append(info.language_probability)
+            duration = window.offset + window.samples.size / SAMPLE_RATE
+            report("transcribing", completed=duration, total=max(expected, duration))
 
         report("formatting", completed=0.0, total=1.0)
+        language = options.language or (languages.most_common(1)[0][0] if languages else "en")
+        scores = confidence.get(language) or [1.0]
         transcript = Transcript(
-            language=info.language,
-            language_probability=info.language_probability,
+            language=language,
+            language_probability=sum(scores) / len(scores),
             duration=duration,
             segments=segments,
             engine=self._transcriber.name,
@@ -130,17 +141,10 @@ class TranscriptionPipeline:
         return transcript
 
 
-def _decode(audio_path: Path, report: ProgressHook) -> np.ndarray:
-    expected = probe_audio(audio_path).duration
-    report("decoding_audio", completed=0.0, total=expected)
-    chunks: list[np.ndarray] = []
-    decoded = 0.0
-    for chunk in iter_decoded_chunks(audio_path, sample_rate=SAMPLE_RATE, chunk_seconds=DECODE_CHUNK_SECONDS):
-        chunks.append(chunk)
-        decoded += chunk.size / SAMPLE_RATE
-        report("decoding_audio", completed=decoded, total=max(expected, decoded))
-    report("decoding_audio", completed=decoded, total=decoded)
-    return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
+def _shifted(segment: Segment, offset: float, index: int) -> Segment:
+    """The segment with times measured from the start of the file instead of its window."""
+    words = [replace(word, start=word.start + offset, end=word.end + offset) for word in segment.words]
+    return replace(segment, id=index, start=segment.start + offset, end=segment.end + offset, words=words)
 
 
 def _seconds(value: float) -> float:

@@ -95,12 +95,21 @@ class TranscriptionService:
         return key
 
     def process(
-        self, job: Job, *, storage: Storage, transcriber: Transcriber, beam_size: int, hook: ProgressHook
+        self,
+        job: Job,
+        *,
+        storage: Storage,
+        transcriber: Transcriber,
+        beam_size: int,
+        batch_size: int,
+        hook: ProgressHook,
     ) -> JobOutcome:
         """Worker side: transcribe the stored input and store every transcript format."""
         if job.input_key is None:
             raise InvalidInput("The job has no input file")
-        options = TranscriptionOptions(language=job.params.get("source_language"), beam_size=beam_size)
+        options = TranscriptionOptions(
+            language=job.params.get("source_language"), beam_size=beam_size, batch_size=batch_size
+        )
         started = time.perf_counter()
         with storage.open_local(job.input_key) as path:
             transcript = TranscriptionPipeline(transcriber).apply(path, options, hook)

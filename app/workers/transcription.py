@@ -25,6 +25,7 @@ def transcribe(self: Task, job_id: int) -> None:
             storage=ctx.storage,
             transcriber=ctx.engines.transcriber(),
             beam_size=ctx.settings.whisper_beam_size,
+            batch_size=ctx.settings.whisper_batch_size,
             hook=hook,
         ),
     )

@@ -43,11 +43,12 @@ class Run:
     seconds: float
 
 
-@pytest.fixture(scope="module")
-def jfk(whisper_base: FasterWhisperTranscriber, testdata_dir: Path) -> Run:
+@pytest.fixture(scope="module", params=[1, 8], ids=["sequential", "batched"])
+def jfk(request: pytest.FixtureRequest, whisper_base: FasterWhisperTranscriber, testdata_dir: Path) -> Run:
     hook = RecordingHook()
     started = time.perf_counter()
-    transcript = TranscriptionPipeline(whisper_base).apply(testdata_dir / "jfk.flac", TranscriptionOptions(), hook)
+    options = TranscriptionOptions(batch_size=request.param)
+    transcript = TranscriptionPipeline(whisper_base).apply(testdata_dir / "jfk.flac", options, hook)
     return Run(transcript, hook, time.perf_counter() - started)
 
 
@@ -69,7 +70,7 @@ def test_word_timestamps_are_monotonic_and_inside_the_audio(jfk: Run) -> None:
 
 def test_hook_sees_every_step_in_order_and_finishes_each(jfk: Run) -> None:
     steps = [step for index, (step, _, _) in enumerate(jfk.hook.calls) if step != jfk.hook.calls[index - 1][0]]
-    assert jfk.hook.calls[0][0] == "decoding_audio"
+    assert jfk.hook.calls[0][0] == "transcribing"
     assert list(dict.fromkeys(steps)) == steps == list(STEP_WEIGHTS)
 
     for step in STEP_WEIGHTS:
@@ -93,9 +94,12 @@ def test_serialized_transcript_renders(jfk: Run) -> None:
     assert normalise(render_transcript(data, "txt")) == normalise(JFK_REFERENCE)
 
 
-def test_mixed_language_segments_are_labelled(whisper_base: FasterWhisperTranscriber, testdata_dir: Path) -> None:
+@pytest.mark.parametrize("batch_size", [1, 8], ids=["sequential", "batched"])
+def test_mixed_language_segments_are_labelled(
+    whisper_base: FasterWhisperTranscriber, testdata_dir: Path, batch_size: int
+) -> None:
     transcript = TranscriptionPipeline(whisper_base).apply(
-        testdata_dir / "multilingual_en_de.mp3", TranscriptionOptions()
+        testdata_dir / "multilingual_en_de.mp3", TranscriptionOptions(batch_size=batch_size)
     )
     english = Counter(s.language for s in transcript.segments if s.end <= ENGLISH_UNTIL)
     german = Counter(s.language for s in transcript.segments if s.start >= GERMAN_FROM)
@@ -103,3 +107,20 @@ def test_mixed_language_segments_are_labelled(whisper_base: FasterWhisperTranscr
 
     assert english and english.most_common(1)[0][0] == "en", seen
     assert german and german.most_common(1)[0][0] == "de", seen
+
+
+def test_windowed_transcription_keeps_absolute_time(whisper_base: FasterWhisperTranscriber, testdata_dir: Path) -> None:
+    """A 60 s file in windows of about 20 s: the same words, in order, on the file's own clock."""
+    audio = testdata_dir / "multilingual_en_de.mp3"
+    options = TranscriptionOptions(batch_size=8)
+    whole = TranscriptionPipeline(whisper_base).apply(audio, options)
+    windowed = TranscriptionPipeline(whisper_base, window_seconds=20.0).apply(audio, options)
+
+    starts = [segment.start for segment in windowed.segments]
+    assert starts == sorted(starts) and windowed.segments[-1].end > 50.0
+    assert windowed.duration == pytest.approx(whole.duration, abs=0.05)
+    assert [segment.id for segment in windowed.segments] == list(range(1, len(windowed.segments) + 1))
+    error = jiwer.wer(normalise(whole.text), normalise(windowed.text))
+    assert error < 0.15, (whole.text, windowed.text)
+    german = [s for s in windowed.segments if s.start >= GERMAN_FROM]
+    assert german and Counter(s.language for s in german).most_common(1)[0][0] == "de"

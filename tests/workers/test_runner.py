@@ -75,7 +75,7 @@ def run_transcription(ctx: WorkerContext, job: Job, task_id: str | None = None) 
         task_id=task_id or str(job.task_id),
         step_weights=STEP_WEIGHTS,
         process=lambda j, hook: transcription_service.process(
-            j, storage=ctx.storage, transcriber=ctx.engines.transcriber(), beam_size=5, hook=hook
+            j, storage=ctx.storage, transcriber=ctx.engines.transcriber(), beam_size=5, batch_size=8, hook=hook
         ),
     )
 
