@@ -19,7 +19,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import av
 import httpx
 import numpy as np
 
@@ -28,7 +27,8 @@ from app.engines.bundled import resolve_whisper_model
 from app.engines.device import resolve_device
 from app.engines.transcriber import TranscriptionOptions
 from app.engines.whisper import FasterWhisperTranscriber
-from app.pipelines.audio import SAMPLE_RATE, decode_audio
+from app.pipelines.audio import decode_audio
+from benchmarks.recordings import write_flac
 from tests.fixtures.s3 import free_port
 from tests.fixtures.testdata import DEFAULT_TESTDATA
 from tests.integration.flow import PHRASE, ProgressListener, login
@@ -36,17 +36,7 @@ from tests.integration.processes import service_process, wait_for_api
 
 
 def build_recording(source: Path, repeat: int, target: Path) -> float:
-    audio = np.tile(decode_audio(source), repeat)
-    with av.open(str(target), "w", format="flac") as container:
-        stream = container.add_stream("flac", rate=SAMPLE_RATE, layout="mono")
-        pcm = (np.clip(audio, -1, 1) * 32767).astype(np.int16)
-        frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = SAMPLE_RATE
-        for packet in stream.encode(frame):
-            container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
-    return len(audio) / SAMPLE_RATE
+    return write_flac(np.tile(decode_audio(source), repeat), target)
 
 
 def bare_engine_seconds(recording: Path, settings: Settings, runs: int) -> list[float]:

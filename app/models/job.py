@@ -14,6 +14,7 @@ from app.db.base import Base, TimestampedMixin, UTCDateTime
 
 class JobKind(StrEnum):
     TRANSCRIPTION = "transcription"
+    TRANSLATION = "translation"
 
 
 class JobStatus(StrEnum):
@@ -55,6 +56,8 @@ class Job(TimestampedMixin, Base):
     """The Celery task id of the current attempt; a message carrying another id is stale and ignored."""
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     """Runs started, over every retry; outputs of each run live under their own prefix."""
+    batch_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    """Shared by the jobs of one batch submission, to follow them together."""
     deliveries: Mapped[int] = mapped_column(Integer, default=0)
     """Times the current task's message was claimed; more than one means a worker died running it."""
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
