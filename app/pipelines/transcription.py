@@ -16,6 +16,7 @@ from app.engines.transcriber import Segment, Transcriber, TranscriptionOptions
 from app.pipelines.audio import SAMPLE_RATE, probe_audio
 from app.pipelines.formats import milliseconds
 from app.pipelines.hooks import ProgressHook, setup_hook
+from app.pipelines.segmentation import split_segments
 from app.pipelines.windows import iter_speech_windows
 
 STEP_WEIGHTS = {"transcribing": 0.97, "formatting": 0.03}
@@ -119,9 +120,10 @@ class TranscriptionPipeline:
         duration = 0.0
         for window in iter_speech_windows(audio_path, window_seconds=self._window_seconds):
             stream, info = self._transcriber.transcribe(window.samples, options)
-            for segment in stream:
-                segments.append(_shifted(segment, window.offset, len(segments) + 1))
-                report("transcribing", completed=window.offset + segment.end, total=max(expected, duration))
+            for piece in stream:
+                for segment in split_segments([piece]):
+                    segments.append(_shifted(segment, window.offset, len(segments) + 1))
+                report("transcribing", completed=window.offset + piece.end, total=max(expected, duration))
             languages[info.language] += window.samples.size
             confidence.setdefault(info.language, []).append(info.language_probability)
             duration = window.offset + window.samples.size / SAMPLE_RATE

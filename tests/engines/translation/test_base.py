@@ -1,0 +1,49 @@
+"""Cutting long segments into pieces a sentence-trained model translates reliably."""
+
+from __future__ import annotations
+
+from app.engines.translation.base import FakeTextTranslator, split_for_translation, translate_by_sentence
+
+
+def test_text_that_fits_stays_whole() -> None:
+    assert split_for_translation("  The meeting starts at 10 a.m. tomorrow.\n", 60) == [
+        "The meeting starts at 10 a.m. tomorrow."
+    ]
+    assert split_for_translation("   ", 60) == []
+
+
+def test_long_text_is_packed_by_sentence_then_clause_then_word() -> None:
+    text = "One two three. Four five six seven, eight nine ten eleven twelve. Thirteen."
+
+    assert split_for_translation(text, 7) == [
+        "One two three.",
+        "Four five six seven,",
+        "eight nine ten eleven twelve. Thirteen.",
+    ]
+    assert split_for_translation("a b c d e f g", 3) == ["a b c", "d e f", "g"]
+
+
+def test_chinese_is_cut_at_its_own_punctuation() -> None:
+    text = "今天天气很好，我们去公园散步吧。我爱我的国家。"  # noqa: RUF001 - Chinese punctuation
+
+    assert split_for_translation(text, 8) == ["今天天气很好，", "我们去公园散步吧。", "我爱我的国家。"]  # noqa: RUF001 - Chinese punctuation
+
+
+def test_pieces_are_reassembled_per_segment() -> None:
+    seen: list[str] = []
+
+    def engine(pieces: list[str]) -> list[str]:
+        seen.extend(pieces)
+        return [piece.upper() for piece in pieces]
+
+    out = translate_by_sentence(["one. two three.", "", "four."], engine, target="en", max_words=2)
+
+    assert out == ["ONE. TWO THREE.", "", "FOUR."]
+    assert seen == ["one.", "two three.", "four."], "one engine call for the whole batch, blanks skipped"
+    assert translate_by_sentence(["一。", "二。"], engine, target="zh", max_words=1) == ["一。", "二。"]
+
+
+def test_fake_engine_tags_the_pair() -> None:
+    fake = FakeTextTranslator([("de", "en")])
+
+    assert fake.translate([" Hallo ", ""], source="de", target="en") == ["[de→en] Hallo", ""]
