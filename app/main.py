@@ -20,7 +20,9 @@ from app.core.celery_app import create_celery
 from app.core.config import Settings, get_settings
 from app.core.metrics import QueueCollector, ResourceCollector
 from app.db.session import build_engine, build_session_factory
+from app.ingest import UrlPolicy
 from app.models.job import Job, JobKind, JobStatus
+from app.services.catalog import LanguageCatalog
 from app.services.dispatch import CeleryTaskDispatcher
 from app.services.downloads import download_signer
 from app.services.job_stream import build_job_stream
@@ -75,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.celery = celery
     app.state.outbox = JobOutbox(CeleryTaskDispatcher(celery), build_publisher(settings.redis_url))
     app.state.storage = build_storage(settings, download_signer(settings))
+    app.state.catalog = LanguageCatalog(settings)
+    app.state.url_policy = UrlPolicy(settings.url_fetch_allowed_networks)
     app.state.rate_limiter = RateLimiter(settings.limiter_storage_url)
     app.state.job_stream = build_job_stream(settings.redis_url, session_factory, settings.progress_poll_seconds)
     app.state.metric_collectors = [

@@ -11,7 +11,13 @@ from fastapi.testclient import TestClient
 from app.core.config import Settings
 from app.main import create_app
 
-pytest_plugins = ["tests.fixtures.services", "tests.fixtures.testdata", "tests.fixtures.s3", "tests.fixtures.models"]
+pytest_plugins = [
+    "tests.fixtures.services",
+    "tests.fixtures.testdata",
+    "tests.fixtures.s3",
+    "tests.fixtures.models",
+    "tests.fixtures.media_server",
+]
 
 SETTINGS_ENV = {name.upper() for name in Settings.model_fields} | {"PROMETHEUS_MULTIPROC_DIR"}
 

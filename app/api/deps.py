@@ -13,7 +13,9 @@ from app.core.config import Settings
 from app.core.errors import InvalidToken, NotAuthenticated
 from app.core.security import ACCESS_TOKEN_TYPE, decode_token
 from app.db import uow
+from app.ingest import UrlPolicy
 from app.models.user import User
+from app.services.catalog import LanguageCatalog
 from app.services.outbox import JobOutbox
 from app.storage import Storage
 
@@ -44,6 +46,16 @@ def get_storage(request: Request) -> Storage:
     return storage
 
 
+def get_catalog(request: Request) -> LanguageCatalog:
+    catalog: LanguageCatalog = request.app.state.catalog
+    return catalog
+
+
+def get_url_policy(request: Request) -> UrlPolicy:
+    policy: UrlPolicy = request.app.state.url_policy
+    return policy
+
+
 def get_outbox(request: Request) -> JobOutbox:
     outbox: JobOutbox = request.app.state.outbox
     return outbox
@@ -53,6 +65,8 @@ JobId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Job id")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 StorageDep = Annotated[Storage, Depends(get_storage)]
+CatalogDep = Annotated[LanguageCatalog, Depends(get_catalog)]
+UrlPolicyDep = Annotated[UrlPolicy, Depends(get_url_policy)]
 OutboxDep = Annotated[JobOutbox, Depends(get_outbox)]
 
 

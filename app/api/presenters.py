@@ -7,7 +7,7 @@ from pathlib import PurePath
 from app.models.job import Job
 from app.schemas.job import JobPublic, TranslationJobPublic
 from app.services.progress import format_time_remaining
-from app.services.transcription import TRANSCRIPT_FORMATS, transcript_artifact
+from app.services.translation import TRANSCRIPT_FORMATS, transcript_artifact
 from app.services.uploads import safe_filename
 from app.storage import Storage
 
@@ -53,12 +53,14 @@ def job_public(job: Job, storage: Storage, expires_in: int) -> JobPublic:
 
 def translation_public(job: Job, storage: Storage, expires_in: int) -> TranslationJobPublic:
     urls = output_urls(job, storage, expires_in)
-    transcripts = {
-        fmt.value: urls[transcript_artifact(fmt)] for fmt in TRANSCRIPT_FORMATS if transcript_artifact(fmt) in urls
-    }
+    transcripts, translations = (
+        {fmt.value: urls[name] for fmt in TRANSCRIPT_FORMATS if (name := transcript_artifact(fmt, kind)) in urls}
+        for kind in ("transcript", "translation")
+    )
     result = job.result or {}
     return TranslationJobPublic(
         id=job.id,
+        kind=job.kind,
         status=job.status,
         source_language=job.params.get("source_language"),
         target_language=job.params.get("target_language"),
@@ -72,7 +74,12 @@ def translation_public(job: Job, storage: Storage, expires_in: int) -> Translati
         input_filename=job.input_filename,
         detected_language=result.get("detected_language"),
         duration=result.get("duration", job.params.get("input_duration")),
-        output_url=urls.get("speech"),
+        output_url=next((url for name, url in urls.items() if name.startswith("speech.")), None),
         transcript_url=transcripts.get("txt"),
         transcript_urls=transcripts,
+        translation_url=translations.get("txt"),
+        translation_urls=translations,
+        dubbing=result.get("dubbing"),
+        source_url=job.params.get("source_url"),
+        batch_id=job.batch_id,
     )

@@ -103,6 +103,17 @@ class Settings(BaseSettings):
     cpu_threads: int = Field(default=0, ge=0)
     """Threads per model on CPU; 0 lets the runtime choose."""
 
+    translation_models_dir: Path | None = None
+    """Folder of extra translation models (``.argosmodel`` files, CTranslate2 Opus-MT/NLLB folders with an
+    ``audio-api-translation.json``); pairs they add appear in ``GET /translation/languages``."""
+
+    url_fetch_allowed_networks: list[str] = []
+    """CIDRs exempt from the private-address refusal of URL ingestion (e.g. an intranet media server)."""
+    url_fetch_timeout_seconds: float = Field(default=30.0, gt=0)
+    max_media_duration_seconds: float = Field(default=6 * 3600, gt=0)
+    """Longest recording accepted from a URL or upload."""
+    max_batch_files: int = Field(default=20, ge=1)
+
     worker_concurrency: int = Field(default=1, ge=1)
     """Processes of the embedded worker started by ``make run`` (it consumes every queue)."""
     voice_queue_concurrency: int = Field(default=2, ge=1)

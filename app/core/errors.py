@@ -21,6 +21,10 @@ Every error a client can see is an ``AppError`` rendered as ``{"error_code", "me
     ├── RateLimited               429 RATE_LIMITED
     └── ServiceUnavailable        503 SERVICE_UNAVAILABLE
 
+Feature areas subclass these where a client needs a more precise code: ``UnsupportedLanguagePair`` and
+``VoiceNotAvailable`` (422), ``UrlNotAllowed`` / ``UrlFetchFailed`` / ``MediaTooLong`` (422) and ``MediaTooLarge``
+(413) from URL ingestion, ``ModelNotAvailable`` and ``QueueUnavailable`` (503).
+
 Services and pipelines raise these (never ``HTTPException``); one handler in ``app.api.errors`` renders them.
 """
 

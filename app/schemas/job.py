@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, HttpUrl
+
+from app.pipelines.encode import AudioFormat
 
 
 class JobEvent(BaseModel):
@@ -47,6 +49,7 @@ class TranslationJobPublic(BaseModel):
     """The seed's translation job shape, plus progress and every transcript format."""
 
     id: int
+    kind: str
     status: str
     source_language: str | None
     target_language: str | None
@@ -64,4 +67,33 @@ class TranslationJobPublic(BaseModel):
     """Translated speech (dubbing); absent for transcription-only jobs."""
     transcript_url: str | None
     transcript_urls: dict[str, str]
-    """Transcript download URLs by format: txt, srt, vtt, json."""
+    """Source-language transcript download URLs by format: txt, srt, vtt, json."""
+    translation_url: str | None
+    translation_urls: dict[str, str]
+    """Translated transcript download URLs by format."""
+    dubbing: dict[str, Any] | None
+    """Whether speech was produced, and if not why; segments that had to be sped up or shortened."""
+    source_url: str | None
+    batch_id: str | None
+
+
+class TranslationUrlCreate(BaseModel):
+    url: HttpUrl
+    source_language: str | None = None
+    target_language: str | None = None
+    output_format: AudioFormat = AudioFormat.WAV
+    dub: bool = True
+
+
+class BatchPublic(BaseModel):
+    batch_id: str
+    jobs: list[TranslationJobPublic]
+
+
+class LanguagesPublic(BaseModel):
+    transcription: list[str]
+    """Languages the speech recognition model transcribes (and detects)."""
+    translation: list[dict[str, Any]]
+    """Per target language: which sources reach it, directly or through English, and by which engines."""
+    dubbing: dict[str, dict[str, Any]]
+    """Languages a bundled voice speaks intelligibly (measured), with the voice used."""

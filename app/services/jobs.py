@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +39,8 @@ class TaskRoute:
 
 
 TASK_ROUTES: dict[JobKind, TaskRoute] = {
-    JobKind.TRANSCRIPTION: TaskRoute("app.workers.transcription.transcribe", QUEUE_TRANSLATION),
+    JobKind.TRANSCRIPTION: TaskRoute("app.workers.translation.transcribe", QUEUE_TRANSLATION),
+    JobKind.TRANSLATION: TaskRoute("app.workers.translation.translate", QUEUE_TRANSLATION),
 }
 
 
@@ -90,6 +92,7 @@ class JobService:
         params: dict[str, Any],
         input_key: str | None = None,
         input_filename: str | None = None,
+        batch_id: str | None = None,
     ) -> Job:
         job = Job(
             owner_id=owner_id,
@@ -99,6 +102,7 @@ class JobService:
             input_filename=input_filename,
             artifacts={},
             attempts=0,
+            batch_id=batch_id,
             **_fresh_run(),
         )
         session.add(job)
@@ -106,9 +110,9 @@ class JobService:
         self._enqueue(session, outbox, job)
         return job
 
-    def get(self, session: Session, *, owner_id: int, job_id: int, kind: JobKind | None = None) -> Job:
+    def get(self, session: Session, *, owner_id: int, job_id: int, kinds: Collection[JobKind] | None = None) -> Job:
         job = session.get(Job, job_id)
-        if job is None or job.owner_id != owner_id or (kind is not None and job.kind != kind):
+        if job is None or job.owner_id != owner_id or (kinds is not None and job.kind not in kinds):
             raise JobNotFound(details={"job_id": job_id})
         return job
 
@@ -117,25 +121,34 @@ class JobService:
         session: Session,
         *,
         owner_id: int,
-        kind: JobKind | None = None,
+        kinds: Collection[JobKind] | None = None,
         status: JobStatus | None = None,
+        batch_id: str | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[list[Job], int]:
         query = select(Job).where(Job.owner_id == owner_id)
-        if kind is not None:
-            query = query.where(Job.kind == kind)
+        if kinds is not None:
+            query = query.where(Job.kind.in_(list(kinds)))
         if status is not None:
             query = query.where(Job.status == status)
+        if batch_id is not None:
+            query = query.where(Job.batch_id == batch_id)
         count = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         jobs = session.scalars(query.order_by(Job.id.desc()).limit(limit).offset(offset)).all()
         return list(jobs), count
 
     def cancel(
-        self, session: Session, outbox: JobOutbox, *, owner_id: int, job_id: int, kind: JobKind | None = None
+        self,
+        session: Session,
+        outbox: JobOutbox,
+        *,
+        owner_id: int,
+        job_id: int,
+        kinds: Collection[JobKind] | None = None,
     ) -> Job:
         """Cancel a pending or running job (idempotent). A running one stops at its next progress report."""
-        job = self.get(session, owner_id=owner_id, job_id=job_id, kind=kind)
+        job = self.get(session, owner_id=owner_id, job_id=job_id, kinds=kinds)
         now = utcnow()
         cancelled = self._transition(
             session, job, UNFINISHED, status=JobStatus.CANCELLED, eta_seconds=None, completed_at=now, updated_at=now
@@ -147,10 +160,16 @@ class JobService:
         return job
 
     def retry(
-        self, session: Session, outbox: JobOutbox, *, owner_id: int, job_id: int, kind: JobKind | None = None
+        self,
+        session: Session,
+        outbox: JobOutbox,
+        *,
+        owner_id: int,
+        job_id: int,
+        kinds: Collection[JobKind] | None = None,
     ) -> Job:
         """Run a failed or cancelled job again from its stored input, as a new attempt under a new task id."""
-        job = self.get(session, owner_id=owner_id, job_id=job_id, kind=kind)
+        job = self.get(session, owner_id=owner_id, job_id=job_id, kinds=kinds)
         if not self._transition(session, job, RETRYABLE, **_fresh_run()):
             raise InvalidJobState(
                 f"Only failed or cancelled jobs can be retried; this one is {job.status}",
@@ -254,6 +273,12 @@ class JobService:
             progress=progress.percent,
             step=progress.step,
             eta_seconds=progress.eta_seconds,
+        )
+
+    def record_input(self, session: Session, *, job_id: int, task_id: str, input_key: str, filename: str) -> bool:
+        """Remember an input the worker fetched (URL jobs), so a retry reuses it instead of downloading again."""
+        return self._worker_update(
+            session, job_id, task_id, (JobStatus.PROCESSING,), input_key=input_key, input_filename=filename[:255]
         )
 
     def complete(

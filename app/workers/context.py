@@ -9,8 +9,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import Settings, get_settings
 from app.db.session import build_engine, build_session_factory
+from app.ingest import UrlPolicy
+from app.services.catalog import LanguageCatalog
 from app.services.downloads import download_signer
 from app.services.progress import ProgressPublisher, build_publisher
+from app.services.translation import ProcessingLimits
 from app.storage import Storage, build_storage
 from app.workers.engines import EngineRegistry
 
@@ -22,6 +25,19 @@ class WorkerContext:
     storage: Storage
     publisher: ProgressPublisher
     engines: EngineRegistry
+    catalog: LanguageCatalog
+
+    @property
+    def limits(self) -> ProcessingLimits:
+        settings = self.settings
+        return ProcessingLimits(
+            beam_size=settings.whisper_beam_size,
+            batch_size=settings.whisper_batch_size,
+            max_bytes=settings.max_upload_bytes,
+            max_duration_seconds=settings.max_media_duration_seconds,
+            url_policy=UrlPolicy(settings.url_fetch_allowed_networks),
+            url_timeout_seconds=settings.url_fetch_timeout_seconds,
+        )
 
 
 def build_worker_context(settings: Settings) -> WorkerContext:
@@ -31,6 +47,7 @@ def build_worker_context(settings: Settings) -> WorkerContext:
         storage=build_storage(settings, download_signer(settings)),
         publisher=build_publisher(settings.redis_url),
         engines=EngineRegistry(settings),
+        catalog=LanguageCatalog(settings),
     )
 
 

@@ -15,8 +15,10 @@ from app.core.config import Settings
 from app.core.metrics import MODEL_LOAD_SECONDS
 from app.engines.bundled import resolve_whisper_model
 from app.engines.device import resolve_device
+from app.engines.synthesis import SpeechSynthesizer, best_voice_for, load_bundled_synthesizer, no_voice_reason
 from app.engines.transcriber import Transcriber
 from app.engines.whisper import FasterWhisperTranscriber
+from app.pipelines.translation import DubbingVoice
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +28,22 @@ class EngineRegistry:
         self._settings = settings
         self._lock = threading.Lock()
         self._transcriber: Transcriber | None = None
+        self._synthesizers: dict[str, SpeechSynthesizer] = {}
+
+    def voice_for(self, language: str) -> DubbingVoice:
+        """The measured best bundled voice for ``language``, its engine loaded on first use."""
+        choice = best_voice_for(language)
+        if choice is None:
+            return DubbingVoice(synthesizer=None, unavailable_reason=no_voice_reason(language))
+        with self._lock:
+            if choice.engine not in self._synthesizers:
+                started = time.perf_counter()
+                synthesizer = load_bundled_synthesizer(
+                    choice.engine, self._settings.model_cache, cpu_threads=self._settings.cpu_threads
+                )
+                MODEL_LOAD_SECONDS.labels(synthesizer.name).observe(time.perf_counter() - started)
+                self._synthesizers[choice.engine] = synthesizer
+            return DubbingVoice(synthesizer=self._synthesizers[choice.engine], voice=choice.voice)
 
     def transcriber(self) -> Transcriber:
         with self._lock:

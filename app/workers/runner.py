@@ -71,7 +71,7 @@ def run_job(
     *,
     job_id: int,
     task_id: str,
-    step_weights: Mapping[str, float],
+    step_weights: Callable[[Job], Mapping[str, float]],
     process: Callable[[Job, ProgressHook], JobOutcome],
 ) -> None:
     with ctx.session_factory() as session:
@@ -82,7 +82,7 @@ def run_job(
     ctx.publisher.publish(job.owner_id, job_event(job))
 
     started = time.perf_counter()
-    hook = StepProgress(step_weights, JobProgressReporter(ctx, job, task_id))
+    hook = StepProgress(step_weights(job), JobProgressReporter(ctx, job, task_id))
     status, error = JobStatus.FAILED, None
     outcome: JobOutcome | None = None
     try:

@@ -51,7 +51,7 @@ def test_upload_creates_a_pending_job_and_enqueues_it_after_commit(
     assert job["input_filename"] == "jfk.flac" and job["duration"] == pytest.approx(11.0, abs=0.1)
 
     [message] = queued_messages(settings.broker_url)
-    assert message["headers"]["task"] == "app.workers.transcription.transcribe"  # type: ignore[index]
+    assert message["headers"]["task"] == "app.workers.translation.transcribe"  # type: ignore[index]
     assert message["headers"]["id"] == job["task_id"]  # type: ignore[index]
     assert json.loads(base64.b64decode(message["body"]))[0] == [job["id"]]  # type: ignore[arg-type]
 

@@ -80,3 +80,19 @@ def transcribe_over_the_api(base_url: str, audio: Path) -> tuple[dict[str, Any],
 
 def _absolute(base_url: str, url: str) -> str:
     return url if url.startswith("http") else base_url + url
+
+
+def translate_url_over_the_api(base_url: str, url: str, *, target_language: str) -> dict[str, Any]:
+    """Submits a link for translation (no dubbing) and returns the finished job."""
+    with httpx.Client(base_url=base_url, timeout=60) as api:
+        token = login(api)
+        headers = {"Authorization": f"Bearer {token}"}
+        listener = ProgressListener(base_url.replace("http://", "ws://") + f"/ws/{token}")
+        body = {"url": url, "target_language": target_language, "dub": False}
+        created = api.post("/api/v1/translation/translate/url/", headers=headers, json=body)
+        assert created.status_code == 202, created.text
+        listener.follow(created.json()["id"])
+        final = listener.wait(JOB_TIMEOUT_S)[-1]
+        assert final["status"] == "completed", final
+        job: dict[str, Any] = api.get(f"/api/v1/translation/translations/{final['job_id']}", headers=headers).json()
+        return job

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.fixtures.s3 import ACCESS_KEY, REGION, SECRET_KEY, free_port, make_s3_client
-from tests.integration.flow import PHRASE, transcribe_over_the_api
+from tests.integration.flow import PHRASE, transcribe_over_the_api, translate_url_over_the_api
 from tests.integration.processes import service_process, wait_for_api
 
 pytestmark = pytest.mark.integration
@@ -35,6 +35,7 @@ def assert_progress_story(events: list[dict[str, Any]]) -> None:
 
 def test_production_shape_postgres_redis_s3(
     tmp_path: Path,
+    media_server: str,
     clean_postgres: str,
     clean_redis: str,
     s3_server: str,
@@ -60,6 +61,7 @@ def test_production_shape_postgres_redis_s3(
         "MODEL_CACHE_DIR": str(model_cache_dir),
         "API_PORT": str(port),
         "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+        "URL_FETCH_ALLOWED_NETWORKS": '["127.0.0.1/32"]',  # the test's media server is on loopback
     }
     logs = [tmp_path / "worker.log", tmp_path / "api.log"]
     base_url = f"http://127.0.0.1:{port}"
@@ -87,6 +89,12 @@ def test_production_shape_postgres_redis_s3(
         assert 'audio_api_queue_jobs{queue="translation-queue",status="pending"} 0.0' in metrics
         assert "audio_api_http_request_duration_seconds_bucket" in metrics
         assert "audio_api_host_cpu_percent" in metrics
+
+        translated = translate_url_over_the_api(base_url, f"{media_server}/jfk.flac", target_language="pt")
+        assert translated["status"] == "completed" and translated["kind"] == "translation"
+        assert translated["source_url"].endswith("/jfk.flac") and translated["input_filename"] == "jfk.flac"
+        portuguese = httpx.get(translated["translation_url"]).text.lower()
+        assert "país" in portuguese and "country" not in portuguese
 
 
 def test_embedded_mode_as_make_run_starts_it(tmp_path: Path, model_cache_dir: Path, testdata_dir: Path) -> None:

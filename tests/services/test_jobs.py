@@ -81,7 +81,7 @@ def test_task_is_sent_only_after_commit(
     assert dispatcher.sent == []
 
     job = new_job(sessions, outbox, owner)
-    assert dispatcher.sent == [("app.workers.transcription.transcribe", job.id, job.task_id)]
+    assert dispatcher.sent == [("app.workers.translation.transcribe", job.id, job.task_id)]
 
 
 def test_a_refusing_broker_fails_the_job_instead_of_stranding_it(sessions: sessionmaker[Session], owner: int) -> None:

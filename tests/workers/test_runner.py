@@ -23,7 +23,7 @@ from app.pipelines.transcription import STEP_WEIGHTS
 from app.services.jobs import JobOutcome, job_service
 from app.services.outbox import JobOutbox
 from app.services.progress import NullProgressPublisher, channel_for
-from app.services.transcription import transcription_service
+from app.services.translation import translation_service
 from app.workers.context import WorkerContext, build_worker_context
 from app.workers.runner import run_job
 
@@ -73,11 +73,21 @@ def run_transcription(ctx: WorkerContext, job: Job, task_id: str | None = None) 
         ctx,
         job_id=job.id,
         task_id=task_id or str(job.task_id),
-        step_weights=STEP_WEIGHTS,
-        process=lambda j, hook: transcription_service.process(
-            j, storage=ctx.storage, transcriber=ctx.engines.transcriber(), beam_size=5, batch_size=8, hook=hook
+        step_weights=translation_service.step_weights,
+        process=lambda j, hook: translation_service.process(
+            j,
+            storage=ctx.storage,
+            engines=ctx.engines,
+            catalog=ctx.catalog,
+            limits=ctx.limits,
+            record_input=_no_fetch,
+            hook=hook,
         ),
     )
+
+
+def _no_fetch(key: str, filename: str) -> None:
+    raise AssertionError("these jobs have uploaded inputs; nothing should be fetched")
 
 
 def reload(ctx: WorkerContext, job_id: int) -> Job:
@@ -136,16 +146,16 @@ def test_transcription_job_completes_with_every_format(
 
 def test_redelivered_or_stale_messages_do_not_run_again(ctx: WorkerContext, owner_id: int, testdata_dir: Path) -> None:
     job = make_job(ctx, owner_id, testdata_dir / "jfk.flac")
-    run_job(ctx, job_id=job.id, task_id="some-other-task", step_weights=STEP_WEIGHTS, process=_must_not_run)
+    run_job(ctx, job_id=job.id, task_id="some-other-task", step_weights=lambda job: STEP_WEIGHTS, process=_must_not_run)
     assert reload(ctx, job.id).status == JobStatus.PENDING
 
     run_transcription(ctx, job)
     finished = reload(ctx, job.id)
-    run_job(ctx, job_id=job.id, task_id=str(job.task_id), step_weights=STEP_WEIGHTS, process=_must_not_run)
+    run_job(ctx, job_id=job.id, task_id=str(job.task_id), step_weights=lambda job: STEP_WEIGHTS, process=_must_not_run)
     again = reload(ctx, job.id)
     assert again.status == JobStatus.COMPLETED and again.attempts == 1 and again.completed_at == finished.completed_at
 
-    run_job(ctx, job_id=10**9, task_id="x", step_weights=STEP_WEIGHTS, process=_must_not_run)  # deleted job
+    run_job(ctx, job_id=10**9, task_id="x", step_weights=lambda job: STEP_WEIGHTS, process=_must_not_run)  # deleted job
 
 
 def _must_not_run(job: Job, hook: ProgressHook) -> JobOutcome:
@@ -160,16 +170,16 @@ def test_cancelling_a_running_job_stops_it_and_discards_outputs(
     def process(running: Job, hook: ProgressHook) -> JobOutcome:
         partial = f"users/{owner_id}/jobs/{running.id}/attempt-{running.attempts}/partial.txt"
         ctx.storage.save(partial, [b"half done"])
-        hook("decoding_audio", completed=1, total=1)
+        hook("transcribing", completed=1, total=10)
         with ctx.session_factory() as session:
             job_service.cancel(
                 session, JobOutbox(RecordingDispatcher(), NullProgressPublisher()), owner_id=owner_id, job_id=running.id
             )
             session.commit()
-        hook("transcribing", completed=1, total=10)
+        hook("formatting", completed=0, total=1)
         raise AssertionError("the pipeline kept running after its job was cancelled")
 
-    run_job(ctx, job_id=job.id, task_id=str(job.task_id), step_weights=STEP_WEIGHTS, process=process)
+    run_job(ctx, job_id=job.id, task_id=str(job.task_id), step_weights=lambda job: STEP_WEIGHTS, process=process)
     cancelled = reload(ctx, job.id)
     assert cancelled.status == JobStatus.CANCELLED and cancelled.error_code is None
     assert not ctx.storage.exists(f"users/{owner_id}/jobs/{job.id}/attempt-1/partial.txt")
@@ -189,7 +199,7 @@ def test_unexpected_errors_fail_the_job_without_leaking_internals(ctx: WorkerCon
     def process(running: Job, hook: ProgressHook) -> JobOutcome:
         raise KeyError("/secret/internal/path")
 
-    run_job(ctx, job_id=job.id, task_id=str(job.task_id), step_weights=STEP_WEIGHTS, process=process)
+    run_job(ctx, job_id=job.id, task_id=str(job.task_id), step_weights=lambda job: STEP_WEIGHTS, process=process)
     failed = reload(ctx, job.id)
     assert failed.status == JobStatus.FAILED and failed.error_code == "PROCESSING_ERROR"
     assert failed.error_message is not None and "secret" not in failed.error_message

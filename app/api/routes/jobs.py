@@ -26,7 +26,9 @@ def list_jobs(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> JobsPublic:
     """List your jobs of every kind, newest first."""
-    jobs, count = job_service.list(session, owner_id=user.id, kind=kind, status=status, limit=limit, offset=offset)
+    jobs, count = job_service.list(
+        session, owner_id=user.id, kinds=None if kind is None else [kind], status=status, limit=limit, offset=offset
+    )
     return JobsPublic(
         data=[job_public(job, storage, settings.download_url_expire_seconds) for job in jobs], count=count
     )

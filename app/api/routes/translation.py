@@ -1,15 +1,16 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
 from fastapi.responses import RedirectResponse
 
-from app.api.deps import CurrentUser, JobId, OutboxDep, SessionDep, SettingsDep, StorageDep
+from app.api.deps import CatalogDep, CurrentUser, JobId, OutboxDep, SessionDep, SettingsDep, StorageDep, UrlPolicyDep
 from app.api.presenters import translation_public
 from app.api.ratelimit import limit_by_user
 from app.core.errors import (
     InvalidAudio,
+    InvalidInput,
     InvalidJobState,
     PayloadTooLarge,
     RateLimited,
@@ -17,14 +18,35 @@ from app.core.errors import (
     UnsupportedMediaType,
 )
 from app.models.job import JobKind, JobStatus
+from app.pipelines.encode import AudioFormat
 from app.pipelines.formats import TranscriptFormat
-from app.schemas.job import TranslationJobPublic
+from app.schemas.job import BatchPublic, LanguagesPublic, TranslationJobPublic, TranslationUrlCreate
 from app.services.jobs import job_service
-from app.services.transcription import transcription_service
+from app.services.translation import TranslationRequest, transcript_artifact, translation_service
 
 router = APIRouter(prefix="/translation", tags=["translation"], responses={404: ResourceNotFound.openapi()})
 
-KIND = JobKind.TRANSCRIPTION
+KINDS = (JobKind.TRANSCRIPTION, JobKind.TRANSLATION)
+SUBMISSION_ERRORS: dict[int | str, dict[str, Any]] = {
+    413: PayloadTooLarge.openapi(),
+    415: UnsupportedMediaType.openapi(),
+    422: InvalidAudio.openapi("Undecodable audio, unsupported language pair or invalid parameters"),
+    429: RateLimited.openapi(),
+}
+SourceLanguage = Annotated[str | None, Form(description="Spoken language; omit to detect it (per segment)")]
+TargetLanguage = Annotated[str | None, Form(description="Translate into this language; omit to transcribe only")]
+OutputFormat = Annotated[AudioFormat, Form(description="Format of the dubbed speech")]
+Dub = Annotated[bool, Form(description="Speak the translation (when a bundled voice speaks the language)")]
+
+
+@router.get("/languages", response_model=LanguagesPublic)
+def languages(catalog: CatalogDep) -> LanguagesPublic:
+    """What this installation can do: transcription languages, translation pairs, dubbing voices."""
+    return LanguagesPublic(
+        transcription=sorted(catalog.transcription_languages),
+        translation=catalog.router.available_pairs(catalog.transcription_languages),
+        dubbing=catalog.dubbing_languages,
+    )
 
 
 @router.post(
@@ -32,36 +54,126 @@ KIND = JobKind.TRANSCRIPTION
     status_code=status.HTTP_202_ACCEPTED,
     response_model=TranslationJobPublic,
     dependencies=[Depends(limit_by_user("translation"))],
-    responses={
-        413: PayloadTooLarge.openapi(),
-        415: UnsupportedMediaType.openapi(),
-        422: InvalidAudio.openapi("Undecodable audio, unsupported language or invalid parameters"),
-        429: RateLimited.openapi(),
-    },
+    responses=SUBMISSION_ERRORS,
 )
 def create_translation(
     session: SessionDep,
     settings: SettingsDep,
     storage: StorageDep,
     outbox: OutboxDep,
+    catalog: CatalogDep,
     user: CurrentUser,
     file: Annotated[UploadFile, File(description="Audio or video file (WAV, MP3, OGG, FLAC, M4A, WebM, ...)")],
-    source_language: Annotated[str | None, Form(description="Spoken language; omit to auto-detect")] = None,
-    target_language: Annotated[str | None, Form(description="Translate into this language; omit to transcribe")] = None,
+    source_language: SourceLanguage = None,
+    target_language: TargetLanguage = None,
+    output_format: OutputFormat = AudioFormat.WAV,
+    dub: Dub = True,
 ) -> TranslationJobPublic:
-    """Upload audio and start a transcription (translation when ``target_language`` is given) job."""
-    job = transcription_service.submit(
+    """Upload audio and start a transcription job, or a translation (and dubbing) job when ``target_language``."""
+    job = translation_service.submit_file(
         session,
         outbox,
         storage,
+        catalog,
         owner_id=user.id,
         file=file.file,
         filename=file.filename,
-        source_language=source_language,
-        target_language=target_language,
+        request=TranslationRequest(source_language, target_language, output_format, dub),
         max_bytes=settings.max_upload_bytes,
+        max_duration_seconds=settings.max_media_duration_seconds,
     )
     return translation_public(job, storage, settings.download_url_expire_seconds)
+
+
+@router.post(
+    "/translate/url/",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=TranslationJobPublic,
+    dependencies=[Depends(limit_by_user("translation"))],
+    responses=SUBMISSION_ERRORS,
+)
+def create_translation_from_url(
+    body: TranslationUrlCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+    outbox: OutboxDep,
+    catalog: CatalogDep,
+    policy: UrlPolicyDep,
+    user: CurrentUser,
+) -> TranslationJobPublic:
+    """Transcribe or translate a recording from a link (YouTube, TikTok, Instagram or a direct media URL)."""
+    request = TranslationRequest(body.source_language, body.target_language, body.output_format, body.dub)
+    job = translation_service.submit_url(
+        session, outbox, catalog, policy, owner_id=user.id, url=str(body.url), request=request
+    )
+    return translation_public(job, storage, settings.download_url_expire_seconds)
+
+
+@router.post(
+    "/translate/batch/",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=BatchPublic,
+    dependencies=[Depends(limit_by_user("translation"))],
+    responses=SUBMISSION_ERRORS,
+)
+def create_translation_batch(
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+    outbox: OutboxDep,
+    catalog: CatalogDep,
+    user: CurrentUser,
+    files: Annotated[list[UploadFile], File(alias="files[]", description="Audio or video files")],
+    source_language: SourceLanguage = None,
+    target_language: TargetLanguage = None,
+    output_format: OutputFormat = AudioFormat.WAV,
+    dub: Dub = True,
+) -> BatchPublic:
+    """Start one job per file, all under one batch id; one bad file refuses the whole batch, storing nothing."""
+    if len(files) > settings.max_batch_files:
+        raise InvalidInput(f"A batch holds at most {settings.max_batch_files} files", details={"files": len(files)})
+    request = TranslationRequest(source_language, target_language, output_format, dub)
+    batch_id = translation_service.new_batch_id()
+    jobs = []
+    for index, upload in enumerate(files):
+        try:
+            jobs.append(
+                translation_service.submit_file(
+                    session,
+                    outbox,
+                    storage,
+                    catalog,
+                    owner_id=user.id,
+                    file=upload.file,
+                    filename=upload.filename,
+                    request=request,
+                    max_bytes=settings.max_upload_bytes,
+                    max_duration_seconds=settings.max_media_duration_seconds,
+                    batch_id=batch_id,
+                )
+            )
+        except InvalidInput as exc:
+            exc.details = {
+                **(exc.details if isinstance(exc.details, dict) else {}),
+                "file_index": index,
+                "filename": upload.filename,
+            }
+            raise
+    expires = settings.download_url_expire_seconds
+    return BatchPublic(batch_id=batch_id, jobs=[translation_public(job, storage, expires) for job in jobs])
+
+
+@router.get("/batches/{batch_id}", response_model=BatchPublic)
+def get_batch(
+    batch_id: str, session: SessionDep, settings: SettingsDep, storage: StorageDep, user: CurrentUser
+) -> BatchPublic:
+    """The jobs of one batch, to follow them together."""
+    jobs, count = job_service.list(session, owner_id=user.id, kinds=KINDS, batch_id=batch_id, limit=200)
+    if not count:
+        raise ResourceNotFound("Batch not found", details={"batch_id": batch_id})
+    expires = settings.download_url_expire_seconds
+    return BatchPublic(batch_id=batch_id, jobs=[translation_public(job, storage, expires) for job in reversed(jobs)])
 
 
 @router.get("/translations/", response_model=list[TranslationJobPublic])
@@ -75,7 +187,7 @@ def list_translations(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[TranslationJobPublic]:
     """List your translation and transcription jobs, newest first."""
-    jobs, _ = job_service.list(session, owner_id=user.id, kind=KIND, status=status_filter, limit=limit, offset=offset)
+    jobs, _ = job_service.list(session, owner_id=user.id, kinds=KINDS, status=status_filter, limit=limit, offset=offset)
     return [translation_public(job, storage, settings.download_url_expire_seconds) for job in jobs]
 
 
@@ -84,7 +196,7 @@ def get_translation(
     job_id: JobId, session: SessionDep, settings: SettingsDep, storage: StorageDep, user: CurrentUser
 ) -> TranslationJobPublic:
     """Status, progress and result links of one job."""
-    job = job_service.get(session, owner_id=user.id, job_id=job_id, kind=KIND)
+    job = job_service.get(session, owner_id=user.id, job_id=job_id, kinds=KINDS)
     return translation_public(job, storage, settings.download_url_expire_seconds)
 
 
@@ -100,18 +212,18 @@ def get_transcript(
     storage: StorageDep,
     user: CurrentUser,
     format: Annotated[TranscriptFormat, Query()] = TranscriptFormat.TXT,
+    translated: Annotated[bool, Query(description="The translation instead of the source transcript")] = False,
 ) -> RedirectResponse:
-    """Redirect to the transcript in the requested format (txt, srt, vtt, json)."""
-    job = job_service.get(session, owner_id=user.id, job_id=job_id, kind=KIND)
-    key = transcription_service.transcript_key(job, format)
-    name = f"transcript-{job.id}.{format.value}"
-    return RedirectResponse(storage.download_url(key, filename=name, expires_in=settings.download_url_expire_seconds))
+    """Redirect to the transcript (or its translation) in the requested format (txt, srt, vtt, json)."""
+    job = job_service.get(session, owner_id=user.id, job_id=job_id, kinds=KINDS)
+    name = transcript_artifact(format, "translation" if translated else "transcript")
+    key = translation_service.artifact_key(job, name)
+    url = storage.download_url(key, filename=f"{job.id}-{name}", expires_in=settings.download_url_expire_seconds)
+    return RedirectResponse(url)
 
 
 @router.post(
-    "/translations/{job_id}/retry",
-    response_model=TranslationJobPublic,
-    responses={409: InvalidJobState.openapi()},
+    "/translations/{job_id}/retry", response_model=TranslationJobPublic, responses={409: InvalidJobState.openapi()}
 )
 def retry_translation(
     job_id: JobId,
@@ -122,18 +234,16 @@ def retry_translation(
     user: CurrentUser,
 ) -> TranslationJobPublic:
     """Run a failed or cancelled job again."""
-    job = job_service.retry(session, outbox, owner_id=user.id, job_id=job_id, kind=KIND)
+    job = job_service.retry(session, outbox, owner_id=user.id, job_id=job_id, kinds=KINDS)
     return translation_public(job, storage, settings.download_url_expire_seconds)
 
 
 @router.post(
-    "/translations/{job_id}/cancel",
-    response_model=TranslationJobPublic,
-    responses={409: InvalidJobState.openapi()},
+    "/translations/{job_id}/cancel", response_model=TranslationJobPublic, responses={409: InvalidJobState.openapi()}
 )
 def cancel_translation(
     job_id: JobId, session: SessionDep, settings: SettingsDep, storage: StorageDep, outbox: OutboxDep, user: CurrentUser
 ) -> TranslationJobPublic:
     """Cancel a pending or running job."""
-    job = job_service.cancel(session, outbox, owner_id=user.id, job_id=job_id, kind=KIND)
+    job = job_service.cancel(session, outbox, owner_id=user.id, job_id=job_id, kinds=KINDS)
     return translation_public(job, storage, settings.download_url_expire_seconds)

