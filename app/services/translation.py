@@ -11,13 +11,14 @@ from __future__ import annotations
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 from sqlalchemy.orm import Session
 
+from app.core.config import Settings
 from app.core.errors import InvalidInput, InvalidJobState, ResourceNotFound
 from app.core.metrics import MODEL_INFERENCE_SECONDS
 from app.engines.transcriber import Transcriber, TranscriptionOptions
@@ -56,6 +57,17 @@ class TranslationRequest:
     target_language: str | None = None
     output_format: AudioFormat = AudioFormat.WAV
     dub: bool = True
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    max_bytes: int
+    max_duration_seconds: float
+    max_batch_files: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> UploadLimits:
+        return cls(settings.max_upload_bytes, settings.max_media_duration_seconds, settings.max_batch_files)
 
 
 class SpeechEngines(Protocol):
@@ -104,16 +116,15 @@ class TranslationService:
         file: BinaryIO,
         filename: str | None,
         request: TranslationRequest,
-        max_bytes: int,
-        max_duration_seconds: float,
+        limits: UploadLimits,
         batch_id: str | None = None,
     ) -> Job:
         request = self.validate(catalog, request)
         stored = upload_service.store_audio(
-            session, storage, owner_id=owner_id, file=file, filename=filename, max_bytes=max_bytes
+            session, storage, owner_id=owner_id, file=file, filename=filename, max_bytes=limits.max_bytes
         )
-        if stored.audio.duration > max_duration_seconds:
-            raise MediaTooLong(details={"duration": stored.audio.duration, "max_seconds": max_duration_seconds})
+        if stored.audio.duration > limits.max_duration_seconds:
+            raise MediaTooLong(details={"duration": stored.audio.duration, "max_seconds": limits.max_duration_seconds})
         params = {**_params(request), "input_duration": round(stored.audio.duration, 3), "input_bytes": stored.size}
         return job_service.create(
             session,
@@ -144,8 +155,45 @@ class TranslationService:
             session, outbox, owner_id=owner_id, kind=_kind(request), params={**_params(request), "source_url": url}
         )
 
-    def new_batch_id(self) -> str:
-        return str(uuid.uuid4())
+    def submit_batch(
+        self,
+        session: Session,
+        outbox: JobOutbox,
+        storage: Storage,
+        catalog: LanguageCatalog,
+        *,
+        owner_id: int,
+        files: Sequence[tuple[BinaryIO, str | None]],
+        request: TranslationRequest,
+        limits: UploadLimits,
+    ) -> tuple[str, list[Job]]:
+        """One job per file under one batch id. All or nothing: a bad file refuses the batch (saying which), and
+        the request's rollback removes the files already stored."""
+        if len(files) > limits.max_batch_files:
+            raise InvalidInput(f"A batch holds at most {limits.max_batch_files} files", details={"files": len(files)})
+        batch_id = str(uuid.uuid4())
+        jobs = []
+        for index, (file, filename) in enumerate(files):
+            try:
+                jobs.append(
+                    self.submit_file(
+                        session,
+                        outbox,
+                        storage,
+                        catalog,
+                        owner_id=owner_id,
+                        file=file,
+                        filename=filename,
+                        request=request,
+                        limits=limits,
+                        batch_id=batch_id,
+                    )
+                )
+            except InvalidInput as exc:
+                previous = exc.details if isinstance(exc.details, dict) else {}
+                exc.details = {**previous, "file_index": index, "filename": filename}
+                raise
+        return batch_id, jobs
 
     def artifact_key(self, job: Job, name: str) -> str:
         """The storage key of one output of a finished job."""

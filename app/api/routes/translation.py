@@ -10,7 +10,6 @@ from app.api.presenters import translation_public
 from app.api.ratelimit import limit_by_user
 from app.core.errors import (
     InvalidAudio,
-    InvalidInput,
     InvalidJobState,
     PayloadTooLarge,
     RateLimited,
@@ -22,7 +21,7 @@ from app.pipelines.encode import AudioFormat
 from app.pipelines.formats import TranscriptFormat
 from app.schemas.job import BatchPublic, LanguagesPublic, TranslationJobPublic, TranslationUrlCreate
 from app.services.jobs import job_service
-from app.services.translation import TranslationRequest, transcript_artifact, translation_service
+from app.services.translation import TranslationRequest, UploadLimits, transcript_artifact, translation_service
 
 router = APIRouter(prefix="/translation", tags=["translation"], responses={404: ResourceNotFound.openapi()})
 
@@ -33,10 +32,18 @@ SUBMISSION_ERRORS: dict[int | str, dict[str, Any]] = {
     422: InvalidAudio.openapi("Undecodable audio, unsupported language pair or invalid parameters"),
     429: RateLimited.openapi(),
 }
-SourceLanguage = Annotated[str | None, Form(description="Spoken language; omit to detect it (per segment)")]
-TargetLanguage = Annotated[str | None, Form(description="Translate into this language; omit to transcribe only")]
-OutputFormat = Annotated[AudioFormat, Form(description="Format of the dubbed speech")]
-Dub = Annotated[bool, Form(description="Speak the translation (when a bundled voice speaks the language)")]
+
+
+def translation_form(
+    source_language: Annotated[str | None, Form(description="Spoken language; omit to detect it (per segment)")] = None,
+    target_language: Annotated[str | None, Form(description="Translate into this language; omit to transcribe")] = None,
+    output_format: Annotated[AudioFormat, Form(description="Format of the dubbed speech")] = AudioFormat.WAV,
+    dub: Annotated[bool, Form(description="Speak the translation (when a bundled voice speaks it)")] = True,
+) -> TranslationRequest:
+    return TranslationRequest(source_language, target_language, output_format, dub)
+
+
+TranslationForm = Annotated[TranslationRequest, Depends(translation_form)]
 
 
 @router.get("/languages", response_model=LanguagesPublic)
@@ -64,10 +71,7 @@ def create_translation(
     catalog: CatalogDep,
     user: CurrentUser,
     file: Annotated[UploadFile, File(description="Audio or video file (WAV, MP3, OGG, FLAC, M4A, WebM, ...)")],
-    source_language: SourceLanguage = None,
-    target_language: TargetLanguage = None,
-    output_format: OutputFormat = AudioFormat.WAV,
-    dub: Dub = True,
+    request: TranslationForm,
 ) -> TranslationJobPublic:
     """Upload audio and start a transcription job, or a translation (and dubbing) job when ``target_language``."""
     job = translation_service.submit_file(
@@ -78,9 +82,8 @@ def create_translation(
         owner_id=user.id,
         file=file.file,
         filename=file.filename,
-        request=TranslationRequest(source_language, target_language, output_format, dub),
-        max_bytes=settings.max_upload_bytes,
-        max_duration_seconds=settings.max_media_duration_seconds,
+        request=request,
+        limits=UploadLimits.of(settings),
     )
     return translation_public(job, storage, settings.download_url_expire_seconds)
 
@@ -125,41 +128,19 @@ def create_translation_batch(
     catalog: CatalogDep,
     user: CurrentUser,
     files: Annotated[list[UploadFile], File(alias="files[]", description="Audio or video files")],
-    source_language: SourceLanguage = None,
-    target_language: TargetLanguage = None,
-    output_format: OutputFormat = AudioFormat.WAV,
-    dub: Dub = True,
+    request: TranslationForm,
 ) -> BatchPublic:
     """Start one job per file, all under one batch id; one bad file refuses the whole batch, storing nothing."""
-    if len(files) > settings.max_batch_files:
-        raise InvalidInput(f"A batch holds at most {settings.max_batch_files} files", details={"files": len(files)})
-    request = TranslationRequest(source_language, target_language, output_format, dub)
-    batch_id = translation_service.new_batch_id()
-    jobs = []
-    for index, upload in enumerate(files):
-        try:
-            jobs.append(
-                translation_service.submit_file(
-                    session,
-                    outbox,
-                    storage,
-                    catalog,
-                    owner_id=user.id,
-                    file=upload.file,
-                    filename=upload.filename,
-                    request=request,
-                    max_bytes=settings.max_upload_bytes,
-                    max_duration_seconds=settings.max_media_duration_seconds,
-                    batch_id=batch_id,
-                )
-            )
-        except InvalidInput as exc:
-            exc.details = {
-                **(exc.details if isinstance(exc.details, dict) else {}),
-                "file_index": index,
-                "filename": upload.filename,
-            }
-            raise
+    batch_id, jobs = translation_service.submit_batch(
+        session,
+        outbox,
+        storage,
+        catalog,
+        owner_id=user.id,
+        files=[(upload.file, upload.filename) for upload in files],
+        request=request,
+        limits=UploadLimits.of(settings),
+    )
     expires = settings.download_url_expire_seconds
     return BatchPublic(batch_id=batch_id, jobs=[translation_public(job, storage, expires) for job in jobs])
 
