@@ -15,7 +15,7 @@ from app import __version__
 from app.api.errors import install_error_handlers
 from app.api.middleware import BodySizeLimitMiddleware, MetricsMiddleware, UploadAuthGate
 from app.api.ratelimit import RateLimiter
-from app.api.routes import auth, files, health, jobs, metrics, translation, ws
+from app.api.routes import auth, files, health, jobs, metrics, speaker, translation, ws
 from app.core.celery_app import create_celery
 from app.core.config import Settings, get_settings
 from app.core.metrics import QueueCollector, ResourceCollector
@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(MetricsMiddleware)
 
     api = APIRouter(prefix=settings.api_prefix)
-    for module in (auth, translation, jobs, files, health):
+    for module in (auth, translation, speaker, jobs, files, health):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(ws.router)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from app.models.job import Job
-from app.schemas.job import JobPublic, TranslationJobPublic
+from app.pipelines.formats import TranscriptFormat
+from app.schemas.job import JobPublic, SpeakerJobPublic, TranslationJobPublic
 from app.services.progress import format_time_remaining
+from app.services.speaker import DIARIZATION_JSON, DIARIZATION_RTTM
 from app.services.translation import TRANSCRIPT_FORMATS, transcript_artifact
 from app.services.uploads import safe_filename
 from app.storage import Storage
@@ -82,4 +84,48 @@ def translation_public(job: Job, storage: Storage, expires_in: int) -> Translati
         dubbing=result.get("dubbing"),
         source_url=job.params.get("source_url"),
         batch_id=job.batch_id,
+    )
+
+
+def speaker_public(job: Job, storage: Storage, expires_in: int) -> SpeakerJobPublic:
+    urls = output_urls(job, storage, expires_in)
+    result = job.result or {}
+    extraction = result.get("extraction")
+    track_format = (extraction or {}).get("format")
+    tracks = {
+        track["speaker"]: urls[name]
+        for track in (extraction or {}).get("tracks", [])
+        if (name := f"track-{track['speaker']}.{track_format}") in urls
+    }
+    options = {key: job.params.get(key) for key in ("num_speakers", "min_speakers", "max_speakers")}
+    for key in ("transcribe", "language", "output_format"):
+        if key in job.params:
+            options[key] = job.params[key]
+    return SpeakerJobPublic(
+        id=job.id,
+        kind=job.kind,
+        status=job.status,
+        progress=job.progress,
+        step=job.step,
+        time_remaining=format_time_remaining(job.eta_seconds),
+        error=_error(job),
+        created_at=job.created_at,
+        completed_at=job.completed_at,
+        task_id=job.task_id,
+        input_filename=job.input_filename,
+        options=options,
+        engine=result.get("engine"),
+        duration=result.get("duration", job.params.get("input_duration")),
+        num_speakers=result.get("num_speakers"),
+        speakers=result.get("speakers", []),
+        segments=result.get("segments", []),
+        overlaps=result.get("overlaps", []),
+        rttm_url=urls.get(DIARIZATION_RTTM),
+        json_url=urls.get(DIARIZATION_JSON),
+        transcript=result.get("transcript"),
+        transcript_urls={
+            fmt.value: urls[name] for fmt in TranscriptFormat if (name := f"transcript.{fmt.value}") in urls
+        },
+        extraction=extraction,
+        tracks=tracks,
     )

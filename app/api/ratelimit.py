@@ -1,5 +1,5 @@
 """Per-client rate limits (moving window, ``limits`` library; Redis-backed in production so all API processes
-share one count). Limits come from settings by scope: auth, voice, translation, health."""
+share one count). Limits come from settings by scope: auth, voice, translation, speaker, health."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from app.core.errors import RateLimited
 
 logger = logging.getLogger(__name__)
 
-Scope = Literal["auth", "voice", "translation", "health"]
+Scope = Literal["auth", "voice", "translation", "speaker", "health"]
 
 
 def limit_for(settings: Settings, scope: Scope) -> str:
@@ -28,6 +28,7 @@ def limit_for(settings: Settings, scope: Scope) -> str:
         "auth": settings.rate_limit_auth,
         "voice": settings.rate_limit_voice,
         "translation": settings.rate_limit_translation,
+        "speaker": settings.rate_limit_speaker,
         "health": settings.rate_limit_health,
     }[scope]
 

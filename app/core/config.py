@@ -133,6 +133,8 @@ class Settings(BaseSettings):
     rate_limit_voice: str = "10/minute"
     rate_limit_translation: str = "20/minute"
     rate_limit_health: str = "100/minute"
+    rate_limit_speaker: str = "20/minute"
+    """Speaker analysis submissions (diarization, extraction) per user."""
 
     progress_poll_seconds: float = Field(default=0.5, gt=0)
     """How often a WebSocket checks the database for job changes when no Redis pub/sub is configured."""

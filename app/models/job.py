@@ -15,6 +15,8 @@ from app.db.base import Base, TimestampedMixin, UTCDateTime
 class JobKind(StrEnum):
     TRANSCRIPTION = "transcription"
     TRANSLATION = "translation"
+    DIARIZATION = "diarization"
+    SPEAKER_EXTRACTION = "speaker_extraction"
 
 
 class JobStatus(StrEnum):

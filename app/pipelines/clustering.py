@@ -1,8 +1,10 @@
 """Grouping speaker embeddings into speakers: agglomerative clustering with an automatic or given count.
 
-Average-linkage clustering on cosine distance stops merging at a distance threshold, which estimates the number of
-speakers; clusters holding less than a minimum amount of speech are then folded into their nearest large cluster
-(a cough or a laugh is not a new speaker). A given count, or bounds on it, cut the same tree at that many clusters.
+Average-linkage clustering on cosine distance stops merging at a distance threshold; clusters holding less than a
+minimum amount of speech are folded into their nearest large cluster (a cough or a laugh is not a new speaker); then
+clusters whose centroids are still alike are merged, most alike first. The two stages estimate the number of
+speakers together: segment-level distances are noisy (far-field meeting audio), centroid similarity is steadier,
+and either alone either splits one voice or merges two on recordings of other kinds. A given count, or bounds on it, cut the same tree at that many clusters.
 Very long recordings are clustered on an evenly spread sample, and every other item joins its nearest centroid, so
 memory stays linear in the number of items instead of quadratic.
 """
@@ -23,6 +25,8 @@ class ClusteringOptions:
     """Cosine distance above which two groups are different speakers."""
     min_cluster_weight: float
     """Clusters with less total weight (seconds of speech) join their nearest large cluster."""
+    merge_similarity: float = 1.0
+    """Clusters whose centroids have at least this cosine similarity are merged (1.0: never)."""
     num_clusters: int | None = None
     min_clusters: int | None = None
     max_clusters: int | None = None
@@ -79,7 +83,9 @@ def _cluster(units: np.ndarray, weights: np.ndarray, options: ClusteringOptions)
     if options.num_clusters is not None:
         return _cut(tree, min(options.num_clusters, len(units)))
     labels = np.asarray(fcluster(tree, options.threshold, criterion="distance"), dtype=np.int64) - 1
-    labels = _fold_small(units, weights, labels, options.min_cluster_weight)
+    labels = _merge_alike(
+        units, _fold_small(units, weights, labels, options.min_cluster_weight), options.merge_similarity
+    )
     found = int(labels.max()) + 1
     if options.min_clusters is not None and found < options.min_clusters:
         return _cut(tree, min(options.min_clusters, len(units)))
@@ -107,6 +113,20 @@ def _fold_small(units: np.ndarray, weights: np.ndarray, labels: np.ndarray, min_
     labels = labels.copy()
     labels[small] = large[np.argmax(units[small] @ centres.T, axis=1)]
     return np.unique(labels, return_inverse=True)[1]
+
+
+def _merge_alike(units: np.ndarray, labels: np.ndarray, similarity: float) -> np.ndarray:
+    labels = labels.copy()
+    while (count := int(labels.max()) + 1) > 1:
+        centres = centroids_of(units, labels, count)
+        alike = centres @ centres.T
+        np.fill_diagonal(alike, -1.0)
+        first, second = np.unravel_index(int(np.argmax(alike)), alike.shape)
+        if alike[first, second] < similarity:
+            break
+        labels[labels == second] = first
+        labels = np.unique(labels, return_inverse=True)[1]
+    return labels
 
 
 def _by_first_occurrence(labels: np.ndarray) -> np.ndarray:

@@ -42,7 +42,8 @@ class DiarizationTuning:
     window_speech_fraction: float = 0.3
     """A window is embedded when at least this share of it is speech."""
     windows_per_segment: int = 3
-    cluster_threshold: float = 0.55
+    cluster_threshold: float = 0.5
+    merge_similarity: float = 0.75
     min_cluster_seconds: float = 1.0
     overlap_threshold: float = 0.4
     overlap_search_seconds: float = 5.0
@@ -179,6 +180,7 @@ class BundledDiarizer:
         clustering = ClusteringOptions(
             threshold=tuning.cluster_threshold,
             min_cluster_weight=tuning.min_cluster_seconds,
+            merge_similarity=tuning.merge_similarity,
             num_clusters=options.num_speakers,
             min_clusters=options.min_speakers,
             max_clusters=options.max_speakers,

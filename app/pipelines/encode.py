@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import av
 import numpy as np
@@ -46,8 +46,63 @@ _CODECS = {
 }
 
 
+class AudioEncoder:
+    """Writes mono float audio to a file piece by piece, so a long track never has to be in memory at once.
+
+    Use as a context manager; the file is complete when the block exits.
+
+    Args:
+        target: the file to write (overwritten).
+        sample_rate: the rate of the samples passed to ``write``, in Hz.
+        fmt: ``wav`` (16-bit PCM), ``mp3`` (128 kbit/s) or ``ogg`` (Opus, 64 kbit/s).
+
+    Raises:
+        ValueError: ``fmt`` is not an ``AudioFormat``.
+    """
+
+    def __init__(self, target: Path, sample_rate: int, fmt: AudioFormat | str) -> None:
+        self._format = AudioFormat(fmt)
+        self._codec = _CODECS[self._format]
+        self._target = target
+        self._sample_rate = sample_rate
+        self._written = 0
+
+    def __enter__(self) -> AudioEncoder:
+        rate = _codec_rate(self._codec, self._sample_rate)
+        self._container: Any = av.open(str(self._target), mode="w", format=self._format.value)
+        self._stream: Any = self._container.add_stream(self._codec.name, rate=rate, layout="mono")
+        if self._codec.bit_rate:
+            self._stream.codec_context.bit_rate = self._codec.bit_rate
+        self._resampler = av.AudioResampler(format=self._stream.codec_context.format.name, layout="mono", rate=rate)
+        return self
+
+    def write(self, samples: np.ndarray) -> None:
+        """Append samples (mono float32 in [-1, 1]; values outside are clipped)."""
+        signal = np.clip(np.asarray(samples, dtype=np.float32).reshape(-1), -1.0, 1.0)
+        step = max(1, round(_FRAME_SECONDS * self._sample_rate))
+        for start in range(0, signal.size, step):
+            piece = np.ascontiguousarray(signal[start : start + step]).reshape(1, -1)
+            frame = av.AudioFrame.from_ndarray(piece, format="flt", layout="mono")
+            frame.sample_rate = self._sample_rate
+            for converted in self._resampler.resample(frame):
+                self._container.mux(self._stream.encode(converted))
+        self._written += signal.size
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            if exc_info[0] is None:
+                if self._written == 0:
+                    # FFmpeg writes no file for a stream without packets; one silent sample makes a valid empty file.
+                    self.write(np.zeros(1, dtype=np.float32))
+                for converted in self._resampler.resample(None):
+                    self._container.mux(self._stream.encode(converted))
+                self._container.mux(self._stream.encode(None))
+        finally:
+            self._container.close()
+
+
 def encode_audio(samples: np.ndarray, sample_rate: int, fmt: AudioFormat | str, target: Path) -> None:
-    """Write mono float audio to ``target`` in ``fmt``.
+    """Write mono float audio to ``target`` in ``fmt`` (see ``AudioEncoder``).
 
     Args:
         samples: mono float32 signal in [-1, 1] (values outside are clipped); may be empty.
@@ -58,27 +113,8 @@ def encode_audio(samples: np.ndarray, sample_rate: int, fmt: AudioFormat | str, 
     Raises:
         ValueError: ``fmt`` is not an ``AudioFormat``.
     """
-    audio_format = AudioFormat(fmt)
-    codec = _CODECS[audio_format]
-    rate = _codec_rate(codec, sample_rate)
-    signal = np.clip(np.asarray(samples, dtype=np.float32).reshape(-1), -1.0, 1.0)
-    if signal.size == 0:
-        # FFmpeg writes no file at all for a stream without packets; one silent sample makes a valid empty file.
-        signal = np.zeros(1, dtype=np.float32)
-    with av.open(str(target), mode="w", format=audio_format.value) as container:
-        stream = container.add_stream(codec.name, rate=rate, layout="mono")
-        if codec.bit_rate:
-            stream.codec_context.bit_rate = codec.bit_rate
-        resampler = av.AudioResampler(format=stream.codec_context.format.name, layout="mono", rate=rate)
-        step = max(1, round(_FRAME_SECONDS * sample_rate))
-        for start in range(0, signal.size, step):
-            frame = av.AudioFrame.from_ndarray(signal[start : start + step].reshape(1, -1), format="flt", layout="mono")
-            frame.sample_rate = sample_rate
-            for converted in resampler.resample(frame):
-                container.mux(stream.encode(converted))
-        for converted in resampler.resample(None):
-            container.mux(stream.encode(converted))
-        container.mux(stream.encode(None))
+    with AudioEncoder(target, sample_rate, fmt) as encoder:
+        encoder.write(samples)
 
 
 def _codec_rate(codec: _Codec, sample_rate: int) -> int:

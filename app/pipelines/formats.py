@@ -77,7 +77,7 @@ def render_transcript(transcript: Mapping[str, Any], fmt: TranscriptFormat | str
     # Segments without text get no line and no cue (an empty cue would end the cue block early).
     spoken = [segment for segment in transcript.get("segments", []) if _cue_text(segment)]
     if fmt is TranscriptFormat.TXT:
-        return "".join(f"{_cue_text(segment)}\n" for segment in spoken)
+        return "".join(f"{_speaker_prefix(segment)}{_cue_text(segment)}\n" for segment in spoken)
     separator = "," if fmt is TranscriptFormat.SRT else "."
     cues = []
     for number, segment in enumerate(spoken, start=1):
@@ -85,12 +85,38 @@ def render_transcript(transcript: Mapping[str, Any], fmt: TranscriptFormat | str
             f"{format_timestamp(segment['start'], separator=separator)} --> "
             f"{format_timestamp(segment['end'], separator=separator)}"
         )
-        cue = f"{timing}\n{_cue_text(segment)}\n"
+        text = _cue_text(segment)
+        if segment.get("speaker"):
+            text = f"<v {segment['speaker']}>{text}" if fmt is TranscriptFormat.VTT else f"{segment['speaker']}: {text}"
+        cue = f"{timing}\n{text}\n"
         cues.append(f"{number}\n{cue}" if fmt is TranscriptFormat.SRT else cue)
     header = "WEBVTT\n\n" if fmt is TranscriptFormat.VTT else ""
     return header + "\n".join(cues)
 
 
+def _speaker_prefix(segment: Mapping[str, Any]) -> str:
+    """``[SPEAKER_00] `` before a line of a transcript with speakers; nothing otherwise."""
+    return f"[{segment['speaker']}] " if segment.get("speaker") else ""
+
+
 def _cue_text(segment: Mapping[str, Any]) -> str:
     """A segment's text on one line, without the ``-->`` that would end a cue early."""
     return " ".join(str(segment.get("text", "")).split()).replace("-->", "->")
+
+
+def render_rttm(diarization: Mapping[str, Any], uri: str) -> str:
+    """A serialized diarization (``Diarization.serialize``) as RTTM, the format diarization scorers read.
+
+    Args:
+        diarization: the dict with ``segments`` of ``start``, ``end`` and ``speaker``.
+        uri: the recording's name in the file (whitespace is replaced, as RTTM fields are space-separated).
+
+    Returns:
+        One ``SPEAKER`` line per segment.
+    """
+    name = "_".join(uri.split()) or "recording"
+    return "".join(
+        f"SPEAKER {name} 1 {segment['start']:.3f} {segment['end'] - segment['start']:.3f} <NA> <NA> "
+        f"{'_'.join(str(segment['speaker']).split())} <NA> <NA>\n"
+        for segment in diarization.get("segments", [])
+    )

@@ -66,3 +66,13 @@ class StepProgress:
         elapsed = self._clock() - self._started
         eta = elapsed * (1.0 - self._overall) / self._overall if self._overall > 0.02 else None
         self._on_progress(Progress(step=step, percent=round(100.0 * self._overall, 1), eta_seconds=eta))
+
+
+def relabelled(label: str, report: ProgressHook) -> ProgressHook:
+    """Reports a sub-pipeline's progress as one step (``label``) of the calling pipeline, minus its formatting."""
+
+    def relabel(step: str, *, completed: float | None = None, total: float | None = None) -> None:
+        if step != "formatting":
+            report(label, completed=completed, total=total)
+
+    return relabel

@@ -18,7 +18,7 @@ from app.engines.synthesis import SpeechSynthesizer, SynthesizedSpeech
 from app.engines.transcriber import Segment, TranscriptionOptions
 from app.engines.translation import TranslationRouter
 from app.pipelines.dubbing import DubResult, DubSegment, assemble_dub
-from app.pipelines.hooks import ProgressHook, setup_hook
+from app.pipelines.hooks import ProgressHook, relabelled, setup_hook
 from app.pipelines.transcription import Transcript, TranscriptionPipeline
 
 STEP_WEIGHTS = {
@@ -123,7 +123,7 @@ class TranslationPipeline:
         """
         report = setup_hook(hook)
         target = options.target_language
-        source = self._transcription.apply(audio_path, options.transcription, _as("transcribing", report))
+        source = self._transcription.apply(audio_path, options.transcription, relabelled("transcribing", report))
         languages = {segment.language or source.language for segment in source.segments}
         plans = {language: self._router.plan(language, target) for language in languages}
 
@@ -131,7 +131,9 @@ class TranslationPipeline:
         english: list[Segment] = []
         if needs_speech:
             speech_options = replace(options.transcription, task="translate", language=None)
-            english = self._transcription.apply(audio_path, speech_options, _as("translating_speech", report)).segments
+            english = self._transcription.apply(
+                audio_path, speech_options, relabelled("translating_speech", report)
+            ).segments
         report("translating_speech", completed=1.0, total=1.0)
 
         segments = self._translate(source, plans, english, target, report)
@@ -195,20 +197,10 @@ class TranslationPipeline:
             return synthesizer.synthesize(text, language=target, voice=voice.voice)
 
         lines = [DubSegment(start=s.start, end=s.end, text=s.text) for s in segments if s.text]
-        return assemble_dub(lines, speak, total_duration=duration, hook=_as("synthesizing", report))
+        return assemble_dub(lines, speak, total_duration=duration, hook=relabelled("synthesizing", report))
 
 
 def _overlapping_text(segment: Segment, english: Sequence[Segment]) -> str:
     """The speech-translated English for the time a source segment spans (by each English segment's midpoint)."""
     parts = [e.text.strip() for e in english if segment.start <= (e.start + e.end) / 2 < segment.end]
     return " ".join(part for part in parts if part)
-
-
-def _as(label: str, report: ProgressHook) -> ProgressHook:
-    """Re-labels a sub-pipeline's progress as one step of this pipeline."""
-
-    def relabel(step: str, *, completed: float | None = None, total: float | None = None) -> None:
-        if step != "formatting":
-            report(label, completed=completed, total=total)
-
-    return relabel

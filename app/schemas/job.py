@@ -97,3 +97,55 @@ class LanguagesPublic(BaseModel):
     """Per target language: which sources reach it, directly or through English, and by which engines."""
     dubbing: dict[str, dict[str, Any]]
     """Languages a bundled voice speaks intelligibly (measured), with the voice used."""
+
+
+class SpeakerTime(BaseModel):
+    speaker: str
+    speaking_time: float
+    """Seconds this speaker talks (overlapped speech counts for each speaker in it)."""
+
+
+class SpeakerSegment(BaseModel):
+    start: float
+    end: float
+    speaker: str
+
+
+class TimeRange(BaseModel):
+    start: float
+    end: float
+
+
+class SpeakerJobPublic(BaseModel):
+    """A diarization or speaker extraction job: progress, then who spoke when and links to every output."""
+
+    id: int
+    kind: str
+    status: str
+    progress: float
+    step: str | None
+    time_remaining: str | None
+    error: dict[str, Any] | None
+    created_at: datetime
+    completed_at: datetime | None
+    task_id: str | None
+    input_filename: str | None
+    options: dict[str, Any]
+    """The speaker count or bounds asked for (and, for diarization, whether to transcribe)."""
+    engine: str | None
+    duration: float | None
+    num_speakers: int | None
+    speakers: list[SpeakerTime]
+    segments: list[SpeakerSegment]
+    overlaps: list[TimeRange]
+    """Where two or more speakers talk at once."""
+    rttm_url: str | None
+    json_url: str | None
+    transcript: dict[str, Any] | None
+    """With ``transcribe=true``: language, engine and counts; the documents are in ``transcript_urls``."""
+    transcript_urls: dict[str, str]
+    """Transcript with a speaker on every word and segment, by format: txt, srt, vtt, json."""
+    extraction: dict[str, Any] | None
+    """For extraction: the method, what happens to overlapped speech, and each track's speaking time."""
+    tracks: dict[str, str]
+    """Speaker -> download URL of that speaker's track."""

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from app.core.config import QUEUE_TRANSLATION
+from app.core.config import QUEUE_SPEAKER, QUEUE_TRANSLATION
 from app.core.errors import InvalidJobState, ResourceNotFound
 from app.db.base import utcnow
 from app.models.job import Job, JobKind, JobStatus
@@ -41,6 +41,8 @@ class TaskRoute:
 TASK_ROUTES: dict[JobKind, TaskRoute] = {
     JobKind.TRANSCRIPTION: TaskRoute("app.workers.translation.transcribe", QUEUE_TRANSLATION),
     JobKind.TRANSLATION: TaskRoute("app.workers.translation.translate", QUEUE_TRANSLATION),
+    JobKind.DIARIZATION: TaskRoute("app.workers.speaker.diarize", QUEUE_SPEAKER),
+    JobKind.SPEAKER_EXTRACTION: TaskRoute("app.workers.speaker.extract", QUEUE_SPEAKER),
 }
 
 
@@ -137,6 +139,15 @@ class JobService:
         count = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         jobs = session.scalars(query.order_by(Job.id.desc()).limit(limit).offset(offset)).all()
         return list(jobs), count
+
+    def artifact_key(self, job: Job, name: str) -> str:
+        """The storage key of one output of a finished job (409 before it completes, 404 if it has none)."""
+        if job.status != JobStatus.COMPLETED:
+            raise InvalidJobState(f"The job is {job.status}; its outputs exist once it completes")
+        key = job.artifacts.get(name)
+        if key is None:
+            raise ResourceNotFound(f"This job has no {name}")
+        return key
 
     def cancel(
         self,

@@ -19,12 +19,12 @@ from typing import Any, BinaryIO, Protocol
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
-from app.core.errors import InvalidInput, InvalidJobState, ResourceNotFound
+from app.core.errors import InvalidInput
 from app.core.metrics import MODEL_INFERENCE_SECONDS
 from app.engines.transcriber import Transcriber, TranscriptionOptions
 from app.ingest import UrlPolicy, fetch_media
 from app.ingest.errors import MediaTooLong
-from app.models.job import Job, JobKind, JobStatus
+from app.models.job import Job, JobKind
 from app.pipelines import transcription, translation
 from app.pipelines.audio import probe_audio
 from app.pipelines.encode import AudioFormat, encode_audio
@@ -194,15 +194,6 @@ class TranslationService:
                 exc.details = {**previous, "file_index": index, "filename": filename}
                 raise
         return batch_id, jobs
-
-    def artifact_key(self, job: Job, name: str) -> str:
-        """The storage key of one output of a finished job."""
-        if job.status != JobStatus.COMPLETED:
-            raise InvalidJobState(f"The job is {job.status}; its outputs exist once it completes")
-        key = job.artifacts.get(name)
-        if key is None:
-            raise ResourceNotFound(f"This job has no {name}")
-        return key
 
     # --- worker side ----------------------------------------------------------------------------------------
 

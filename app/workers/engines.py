@@ -15,9 +15,11 @@ from app.core.config import Settings
 from app.core.metrics import MODEL_LOAD_SECONDS
 from app.engines.bundled import resolve_whisper_model
 from app.engines.device import resolve_device
+from app.engines.speaker import Diarizer, DVectorEmbedder, PyanNetSegmenter, bundled_embedder_model, segmentation_onnx
 from app.engines.synthesis import SpeechSynthesizer, best_voice_for, load_bundled_synthesizer, no_voice_reason
 from app.engines.transcriber import Transcriber
 from app.engines.whisper import FasterWhisperTranscriber
+from app.pipelines.diarization import BundledDiarizer
 from app.pipelines.translation import DubbingVoice
 
 logger = logging.getLogger(__name__)
@@ -28,6 +30,7 @@ class EngineRegistry:
         self._settings = settings
         self._lock = threading.Lock()
         self._transcriber: Transcriber | None = None
+        self._diarizer: Diarizer | None = None
         self._synthesizers: dict[str, SpeechSynthesizer] = {}
 
     def voice_for(self, language: str) -> DubbingVoice:
@@ -50,6 +53,18 @@ class EngineRegistry:
             if self._transcriber is None:
                 self._transcriber = self._load_transcriber()
             return self._transcriber
+
+    def diarizer(self) -> Diarizer:
+        with self._lock:
+            if self._diarizer is None:
+                started = time.perf_counter()
+                threads = self._settings.cpu_threads
+                segmenter = PyanNetSegmenter(segmentation_onnx(self._settings.model_cache), cpu_threads=threads)
+                self._diarizer = BundledDiarizer(
+                    segmenter, DVectorEmbedder(bundled_embedder_model(), cpu_threads=threads)
+                )
+                MODEL_LOAD_SECONDS.labels(self._diarizer.name).observe(time.perf_counter() - started)
+            return self._diarizer
 
     def _load_transcriber(self) -> Transcriber:
         settings = self._settings

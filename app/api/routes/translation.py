@@ -198,7 +198,7 @@ def get_transcript(
     """Redirect to the transcript (or its translation) in the requested format (txt, srt, vtt, json)."""
     job = job_service.get(session, owner_id=user.id, job_id=job_id, kinds=KINDS)
     name = transcript_artifact(format, "translation" if translated else "transcript")
-    key = translation_service.artifact_key(job, name)
+    key = job_service.artifact_key(job, name)
     url = storage.download_url(key, filename=f"{job.id}-{name}", expires_in=settings.download_url_expire_seconds)
     return RedirectResponse(url)
 

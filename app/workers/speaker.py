@@ -1,0 +1,39 @@
+"""Speaker analysis tasks (``speaker-queue``): load the job, run it, record the outcome."""
+
+from __future__ import annotations
+
+from celery import Task
+
+from app.core.celery_app import celery_app
+from app.core.config import QUEUE_SPEAKER
+from app.services.speaker import speaker_service
+from app.workers.context import worker_context
+from app.workers.runner import run_job
+
+
+def _run(task_id: str, job_id: int) -> None:
+    ctx = worker_context()
+    run_job(
+        ctx,
+        job_id=job_id,
+        task_id=task_id,
+        step_weights=speaker_service.step_weights,
+        process=lambda job, hook: speaker_service.process(
+            job,
+            storage=ctx.storage,
+            engines=ctx.engines,
+            beam_size=ctx.settings.whisper_beam_size,
+            batch_size=ctx.settings.whisper_batch_size,
+            hook=hook,
+        ),
+    )
+
+
+@celery_app.task(name="app.workers.speaker.diarize", bind=True, queue=QUEUE_SPEAKER)
+def diarize(self: Task, job_id: int) -> None:
+    _run(self.request.id, job_id)
+
+
+@celery_app.task(name="app.workers.speaker.extract", bind=True, queue=QUEUE_SPEAKER)
+def extract(self: Task, job_id: int) -> None:
+    _run(self.request.id, job_id)
