@@ -4,7 +4,8 @@ Average-linkage clustering on cosine distance stops merging at a distance thresh
 minimum amount of speech are folded into their nearest large cluster (a cough or a laugh is not a new speaker); then
 clusters whose centroids are still alike are merged, most alike first. The two stages estimate the number of
 speakers together: segment-level distances are noisy (far-field meeting audio), centroid similarity is steadier,
-and either alone either splits one voice or merges two on recordings of other kinds. A given count, or bounds on it, cut the same tree at that many clusters.
+and either alone either splits one voice or merges two on recordings of other kinds. A given count, or bounds on
+it, cut the same tree at that many clusters.
 Very long recordings are clustered on an evenly spread sample, and every other item joins its nearest centroid, so
 memory stays linear in the number of items instead of quadratic.
 """

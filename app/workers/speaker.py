@@ -6,8 +6,11 @@ from celery import Task
 
 from app.core.celery_app import celery_app
 from app.core.config import QUEUE_SPEAKER
+from app.models.job import Job
+from app.pipelines.hooks import ProgressHook
+from app.services.jobs import JobOutcome
 from app.services.speaker import speaker_service
-from app.workers.context import worker_context
+from app.workers.context import WorkerContext, worker_context
 from app.workers.runner import run_job
 
 
@@ -18,14 +21,19 @@ def _run(task_id: str, job_id: int) -> None:
         job_id=job_id,
         task_id=task_id,
         step_weights=speaker_service.step_weights,
-        process=lambda job, hook: speaker_service.process(
-            job,
-            storage=ctx.storage,
-            engines=ctx.engines,
-            beam_size=ctx.settings.whisper_beam_size,
-            batch_size=ctx.settings.whisper_batch_size,
-            hook=hook,
-        ),
+        process=lambda job, hook: _process(ctx, job, hook),
+    )
+
+
+def _process(ctx: WorkerContext, job: Job, hook: ProgressHook) -> JobOutcome:
+    settings = ctx.settings
+    return speaker_service.process(
+        job,
+        storage=ctx.storage,
+        engines=ctx.engines,
+        beam_size=settings.whisper_beam_size,
+        batch_size=settings.whisper_batch_size,
+        hook=hook,
     )
 
 

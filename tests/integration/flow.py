@@ -96,3 +96,25 @@ def translate_url_over_the_api(base_url: str, url: str, *, target_language: str)
         assert final["status"] == "completed", final
         job: dict[str, Any] = api.get(f"/api/v1/translation/translations/{final['job_id']}", headers=headers).json()
         return job
+
+
+def diarize_over_the_api(base_url: str, audio: Path, **form: Any) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
+    """Returns the finished speaker job, its WebSocket events, and the downloaded RTTM."""
+    with httpx.Client(base_url=base_url, timeout=60) as api:
+        token = login(api)
+        headers = {"Authorization": f"Bearer {token}"}
+        listener = ProgressListener(base_url.replace("http://", "ws://") + f"/ws/{token}")
+        with audio.open("rb") as file:
+            created = api.post(
+                "/api/v1/speaker/diarize", headers=headers, files={"file": (audio.name, file)}, data=form
+            )
+        assert created.status_code == 202, created.text
+        job_id = created.json()["id"]
+        listener.follow(job_id)
+        events = listener.wait(JOB_TIMEOUT_S)
+        job = api.get(f"/api/v1/speaker/jobs/{job_id}", headers=headers).json()
+        rttm = api.get(f"/api/v1/speaker/jobs/{job_id}/rttm", headers=headers, follow_redirects=True)
+        if rttm.status_code != 200:  # an S3 presigned URL lies outside the API's base URL
+            rttm = httpx.get(job["rttm_url"], timeout=30)
+        assert rttm.status_code == 200, rttm.text
+        return job, events, rttm.text

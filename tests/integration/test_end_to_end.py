@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.fixtures.s3 import ACCESS_KEY, REGION, SECRET_KEY, free_port, make_s3_client
-from tests.integration.flow import PHRASE, transcribe_over_the_api, translate_url_over_the_api
+from tests.integration.flow import PHRASE, diarize_over_the_api, transcribe_over_the_api, translate_url_over_the_api
 from tests.integration.processes import service_process, wait_for_api
 
 pytestmark = pytest.mark.integration
@@ -62,11 +62,12 @@ def test_production_shape_postgres_redis_s3(
         "API_PORT": str(port),
         "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
         "URL_FETCH_ALLOWED_NETWORKS": '["127.0.0.1/32"]',  # the test's media server is on loopback
+        "RATE_LIMIT_AUTH": "20/minute",  # three journeys, each registering and logging in a user
     }
     logs = [tmp_path / "worker.log", tmp_path / "api.log"]
     base_url = f"http://127.0.0.1:{port}"
     with (
-        service_process(["worker", "--queues", "translation-queue"], env, logs[0]) as worker,
+        service_process(["worker", "--queues", "translation-queue,speaker-queue"], env, logs[0]) as worker,
         service_process(["serve"], env, logs[1]) as api,
     ):
         wait_for_api(base_url, [worker, api], logs)
@@ -95,6 +96,15 @@ def test_production_shape_postgres_redis_s3(
         assert translated["source_url"].endswith("/jfk.flac") and translated["input_filename"] == "jfk.flac"
         portuguese = httpx.get(translated["translation_url"]).text.lower()
         assert "país" in portuguese and "country" not in portuguese
+
+        diarized, speaker_events, rttm = diarize_over_the_api(base_url, testdata_dir / "ami_dev00.wav")
+        assert diarized["status"] == "completed" and diarized["num_speakers"] == 2
+        assert {event["details"]["step"] for event in speaker_events if event["status"] == "processing"} >= {
+            "segmenting",
+            "embedding",
+        }
+        assert len(rttm.splitlines()) == len(diarized["segments"]) > 2
+        assert diarized["rttm_url"].startswith(s3_server)
 
 
 def test_embedded_mode_as_make_run_starts_it(tmp_path: Path, model_cache_dir: Path, testdata_dir: Path) -> None:

@@ -38,7 +38,7 @@ def test_one_speaker_stays_one() -> None:
 
 
 def test_given_count_and_bounds_are_honoured() -> None:
-    vectors, truth = speakers([30, 20, 10])
+    vectors, _ = speakers([30, 20, 10])
     weights = np.ones(len(vectors))
     exact = ClusteringOptions(threshold=0.5, min_cluster_weight=1.0, num_clusters=2)
     assert cluster_embeddings(vectors, weights, exact).max() == 1

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from app.pipelines.formats import MEDIA_TYPES, TranscriptFormat, format_timestamp, render_transcript
+from app.pipelines.formats import MEDIA_TYPES, TranscriptFormat, format_timestamp, render_rttm, render_transcript
 
 TRANSCRIPT: dict[str, Any] = {
     "language": "en",
@@ -81,3 +81,29 @@ def test_every_format_has_a_media_type() -> None:
 def test_unknown_format() -> None:
     with pytest.raises(ValueError, match="docx"):
         render_transcript(TRANSCRIPT, "docx")
+
+
+def test_speaker_labels_in_every_text_format() -> None:
+    document = {
+        "segments": [
+            {"id": 1, "start": 0.0, "end": 1.5, "text": "Hello.", "speaker": "SPEAKER_00"},
+            {"id": 2, "start": 1.5, "end": 3.0, "text": "Hi there.", "speaker": "SPEAKER_01"},
+        ]
+    }
+    assert render_transcript(document, "txt") == "[SPEAKER_00] Hello.\n[SPEAKER_01] Hi there.\n"
+    assert "00:00:01,500 --> 00:00:03,000\nSPEAKER_01: Hi there.\n" in render_transcript(document, "srt")
+    assert "00:00:00.000 --> 00:00:01.500\n<v SPEAKER_00>Hello.\n" in render_transcript(document, "vtt")
+
+
+def test_rttm_lines() -> None:
+    diarization = {
+        "segments": [
+            {"start": 0.5, "end": 2.25, "speaker": "SPEAKER_00"},
+            {"start": 2.0, "end": 3.0, "speaker": "Ann Lee"},
+        ]
+    }
+    assert render_rttm(diarization, "my meeting") == (
+        "SPEAKER my_meeting 1 0.500 1.750 <NA> <NA> SPEAKER_00 <NA> <NA>\n"
+        "SPEAKER my_meeting 1 2.000 1.000 <NA> <NA> Ann_Lee <NA> <NA>\n"
+    )
+    assert render_rttm({"segments": []}, "x") == ""

@@ -1,0 +1,114 @@
+"""Speaker analysis jobs run by the worker's runner with the real bundled models (no broker here)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from app.engines.speaker.base import Diarization, SpeakerTurn
+from app.models.job import Job, JobKind, JobStatus
+from app.pipelines.audio import decode_audio
+from app.pipelines.encode import encode_audio
+from app.services.speaker import speaker_service
+from app.workers.context import WorkerContext, build_worker_context
+from app.workers.runner import run_job
+from app.workers.speaker import _process
+from tests.conftest import SettingsFactory
+from tests.speaker_data import der, read_rttm
+from tests.workers.test_runner import reload
+from tests.workers.test_translation_jobs import create, text_of
+
+COUNTS = {"num_speakers": None, "min_speakers": None, "max_speakers": None}
+
+
+@pytest.fixture
+def ctx(make_settings: SettingsFactory) -> WorkerContext:
+    return build_worker_context(make_settings())
+
+
+@pytest.fixture
+def owner_id(client: TestClient) -> int:
+    response = client.post(
+        "/api/v1/auth/register", json={"email": f"{uuid.uuid4().hex}@example.com", "password": "x" * 12}
+    )
+    return int(response.json()["id"])
+
+
+def stored_input(ctx: WorkerContext, owner_id: int, path: Path) -> str:
+    key = f"users/{owner_id}/inputs/{uuid.uuid4().hex}/{path.name}"
+    ctx.storage.save(key, [path.read_bytes()])
+    return key
+
+
+def run(ctx: WorkerContext, job: Job) -> tuple[Job, list[str]]:
+    steps: list[str] = []
+
+    def process(j: Job, hook: Any) -> Any:
+        def recording(step: str, **amounts: Any) -> None:
+            steps.append(step)
+            hook(step, **amounts)
+
+        return _process(ctx, j, recording)
+
+    run_job(ctx, job_id=job.id, task_id=str(job.task_id), step_weights=speaker_service.step_weights, process=process)
+    return reload(ctx, job.id), steps
+
+
+def test_diarization_with_transcript(ctx: WorkerContext, owner_id: int, testdata_dir: Path) -> None:
+    key = stored_input(ctx, owner_id, testdata_dir / "ami_dev00.wav")
+    job = create(ctx, owner_id, JobKind.DIARIZATION, {**COUNTS, "transcribe": True, "language": None}, key)
+
+    done, steps = run(ctx, job)
+
+    assert done.status == JobStatus.COMPLETED, (done.error_code, done.error_message)
+    result = done.result or {}
+    assert result["num_speakers"] == 2 and len(result["speakers"]) == 2
+    assert {"segments", "overlaps", "engine", "duration", "transcript"} <= set(result)
+    assert {"segmenting", "embedding", "clustering", "transcribing"} <= set(steps)
+    rttm = text_of(ctx, done, "diarization.rttm")
+    assert rttm.startswith("SPEAKER input 1 ") and len(rttm.splitlines()) == len(result["segments"])
+    restored = Diarization(
+        result["duration"], "", [SpeakerTurn(s["start"], s["end"], s["speaker"]) for s in result["segments"]]
+    )
+    assert der(read_rttm(testdata_dir / "ami_dev00.rttm"), restored) <= 0.20
+
+    transcript = json.loads(text_of(ctx, done, "transcript.json"))
+    words = [word for segment in transcript["segments"] for word in segment["words"]]
+    assert len(words) > 30
+    assert all(word["speaker"] in transcript["speakers"] for word in words)
+    assert all(segment["speaker"] in transcript["speakers"] for segment in transcript["segments"])
+    assert len({segment["speaker"] for segment in transcript["segments"]}) == 2
+    assert text_of(ctx, done, "transcript.vtt").count("<v SPEAKER_0") == len(transcript["segments"])
+
+
+def test_extraction_writes_a_track_per_speaker(ctx: WorkerContext, owner_id: int, testdata_dir: Path) -> None:
+    key = stored_input(ctx, owner_id, testdata_dir / "ami_dev00.wav")
+    done, steps = run(ctx, create(ctx, owner_id, JobKind.SPEAKER_EXTRACTION, {**COUNTS, "output_format": "mp3"}, key))
+
+    assert done.status == JobStatus.COMPLETED, (done.error_code, done.error_message)
+    extraction = (done.result or {})["extraction"]
+    assert extraction["method"] == "diarization-guided masking" and extraction["format"] == "mp3"
+    names = sorted(name for name in done.artifacts if name.startswith("track-"))
+    assert names == ["track-SPEAKER_00.mp3", "track-SPEAKER_01.mp3"]
+    with ctx.storage.open_local(done.artifacts[names[0]]) as path:
+        track = decode_audio(path)
+    assert abs(track.size / 16000 - 30.0) < 0.2
+    assert "extracting" in steps
+
+
+def test_silence_completes_with_no_speakers(ctx: WorkerContext, owner_id: int, tmp_path: Path) -> None:
+    path = tmp_path / "silence.wav"
+    encode_audio(np.zeros(16000 * 6, dtype=np.float32), 16000, "wav", path)
+    key = stored_input(ctx, owner_id, path)
+    done, _ = run(ctx, create(ctx, owner_id, JobKind.SPEAKER_EXTRACTION, {**COUNTS, "output_format": "wav"}, key))
+
+    assert done.status == JobStatus.COMPLETED
+    assert (done.result or {})["num_speakers"] == 0 and (done.result or {})["segments"] == []
+    assert not any(name.startswith("track-") for name in done.artifacts)
+    assert text_of(ctx, done, "diarization.rttm") == ""
