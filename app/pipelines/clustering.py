@@ -5,8 +5,7 @@ minimum amount of speech are folded into their nearest large cluster (a cough or
 clusters whose centroids are still alike are merged, most alike first. The two stages estimate the number of
 speakers together: segment-level distances are noisy (far-field meeting audio), centroid similarity is steadier,
 and either alone either splits one voice or merges two on recordings of other kinds. A given count, or bounds on
-it, cut the same tree at that many clusters.
-Very long recordings are clustered on an evenly spread sample, and every other item joins its nearest centroid, so
+it, are met by merging further or by cutting the tree into more clusters. Very long recordings are clustered on an evenly spread sample, and every other item joins its nearest centroid, so
 memory stays linear in the number of items instead of quadratic.
 """
 
@@ -76,23 +75,22 @@ def cluster_embeddings(
 
 
 def _cluster(units: np.ndarray, weights: np.ndarray, options: ClusteringOptions) -> np.ndarray:
+    """Estimate the clusters, then meet a given count or bounds: merge the most alike clusters when there are too
+    many (stray clusters of a few windows go first), cut the tree further when there are too few."""
     from scipy.cluster.hierarchy import fcluster, linkage
 
     if len(units) == 1:
         return np.zeros(1, dtype=np.int64)
     tree = linkage(units, method="average", metric="cosine")
-    if options.num_clusters is not None:
-        return _cut(tree, min(options.num_clusters, len(units)))
     labels = np.asarray(fcluster(tree, options.threshold, criterion="distance"), dtype=np.int64) - 1
-    labels = _merge_alike(
-        units, _fold_small(units, weights, labels, options.min_cluster_weight), options.merge_similarity
-    )
+    labels = _fold_small(units, weights, labels, options.min_cluster_weight)
     found = int(labels.max()) + 1
-    if options.min_clusters is not None and found < options.min_clusters:
-        return _cut(tree, min(options.min_clusters, len(units)))
-    if options.max_clusters is not None and found > options.max_clusters:
-        return _cut(tree, options.max_clusters)
-    return labels
+    low = options.num_clusters or options.min_clusters or 1
+    high = options.num_clusters or options.max_clusters or found
+    if found < low:
+        return _cut(tree, min(low, len(units)))
+    labels = _merge_alike(units, labels, options.merge_similarity)
+    return _merge_alike(units, labels, -1.0, stop_at=high) if int(labels.max()) + 1 > high else labels
 
 
 def _cut(tree: np.ndarray, clusters: int) -> np.ndarray:
@@ -116,9 +114,11 @@ def _fold_small(units: np.ndarray, weights: np.ndarray, labels: np.ndarray, min_
     return np.unique(labels, return_inverse=True)[1]
 
 
-def _merge_alike(units: np.ndarray, labels: np.ndarray, similarity: float) -> np.ndarray:
+def _merge_alike(units: np.ndarray, labels: np.ndarray, similarity: float, stop_at: int = 1) -> np.ndarray:
+    """Merge the two most alike clusters while their centroids' similarity reaches ``similarity`` (and more than
+    ``stop_at`` clusters remain)."""
     labels = labels.copy()
-    while (count := int(labels.max()) + 1) > 1:
+    while (count := int(labels.max()) + 1) > stop_at:
         centres = centroids_of(units, labels, count)
         alike = centres @ centres.T
         np.fill_diagonal(alike, -1.0)
