@@ -5,7 +5,9 @@ minimum amount of speech are folded into their nearest large cluster (a cough or
 clusters whose centroids are still alike are merged, most alike first. The two stages estimate the number of
 speakers together: segment-level distances are noisy (far-field meeting audio), centroid similarity is steadier,
 and either alone either splits one voice or merges two on recordings of other kinds. A given count, or bounds on
-it, are met by merging further or by cutting the tree into more clusters. Very long recordings are clustered on an evenly spread sample, and every other item joins its nearest centroid, so
+it, are met by merging further or by cutting the tree into more clusters.
+
+Very long recordings are clustered on an evenly spread sample, and every other item joins its nearest centroid, so
 memory stays linear in the number of items instead of quadratic.
 """
 
