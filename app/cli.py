@@ -121,7 +121,7 @@ def recover() -> None:
 @cli.command("check-models")
 def check_models() -> None:
     """Assemble and load the configured models once, so a broken model setup shows before the first job."""
-    from app.workers.engines import EngineRegistry
+    from app.engines.registry import EngineRegistry
 
     settings = get_settings()
     configure_logging("INFO")

@@ -15,11 +15,12 @@ from app import __version__
 from app.api.errors import install_error_handlers
 from app.api.middleware import BodySizeLimitMiddleware, MetricsMiddleware, UploadAuthGate
 from app.api.ratelimit import RateLimiter
-from app.api.routes import auth, files, health, jobs, metrics, speaker, translation, ws
+from app.api.routes import auth, files, health, jobs, metrics, speaker, translation, voice, ws
 from app.core.celery_app import create_celery
 from app.core.config import Settings, get_settings
 from app.core.metrics import QueueCollector, ResourceCollector
 from app.db.session import build_engine, build_session_factory
+from app.engines.registry import EngineRegistry
 from app.ingest import UrlPolicy
 from app.models.job import Job, JobKind, JobStatus
 from app.services.catalog import LanguageCatalog
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.outbox = JobOutbox(CeleryTaskDispatcher(celery), build_publisher(settings.redis_url))
     app.state.storage = build_storage(settings, download_signer(settings))
     app.state.catalog = LanguageCatalog(settings)
+    app.state.engines = EngineRegistry(settings)  # loads models only on first use (voice-sample checks)
     app.state.url_policy = UrlPolicy(settings.url_fetch_allowed_networks)
     app.state.rate_limiter = RateLimiter(settings.limiter_storage_url)
     app.state.job_stream = build_job_stream(settings.redis_url, session_factory, settings.progress_poll_seconds)
@@ -96,7 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(MetricsMiddleware)
 
     api = APIRouter(prefix=settings.api_prefix)
-    for module in (auth, translation, speaker, jobs, files, health):
+    for module in (auth, voice, translation, speaker, jobs, files, health):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(ws.router)

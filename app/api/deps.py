@@ -13,6 +13,7 @@ from app.core.config import Settings
 from app.core.errors import InvalidToken, NotAuthenticated
 from app.core.security import ACCESS_TOKEN_TYPE, decode_token
 from app.db import uow
+from app.engines.registry import EngineRegistry
 from app.ingest import UrlPolicy
 from app.models.user import User
 from app.services.catalog import LanguageCatalog
@@ -56,6 +57,11 @@ def get_url_policy(request: Request) -> UrlPolicy:
     return policy
 
 
+def get_engines(request: Request) -> EngineRegistry:
+    engines: EngineRegistry = request.app.state.engines
+    return engines
+
+
 def get_outbox(request: Request) -> JobOutbox:
     outbox: JobOutbox = request.app.state.outbox
     return outbox
@@ -68,6 +74,7 @@ StorageDep = Annotated[Storage, Depends(get_storage)]
 CatalogDep = Annotated[LanguageCatalog, Depends(get_catalog)]
 UrlPolicyDep = Annotated[UrlPolicy, Depends(get_url_policy)]
 OutboxDep = Annotated[JobOutbox, Depends(get_outbox)]
+EnginesDep = Annotated[EngineRegistry, Depends(get_engines)]
 
 
 def user_from_token(session: Session, settings: Settings, token: str) -> User:

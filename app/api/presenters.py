@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from app.models.job import Job
+from app.models.voice import VoiceProfile
 from app.pipelines.formats import TranscriptFormat
 from app.schemas.job import JobPublic, SpeakerJobPublic, TranslationJobPublic
+from app.schemas.voice import CloneJobPublic, CloneStatusPublic, TaskStatus, VoicePublic
 from app.services.progress import format_time_remaining
 from app.services.speaker import DIARIZATION_JSON, DIARIZATION_RTTM
 from app.services.translation import TRANSCRIPT_FORMATS, transcript_artifact
@@ -128,4 +130,70 @@ def speaker_public(job: Job, storage: Storage, expires_in: int) -> SpeakerJobPub
         },
         extraction=extraction,
         tracks=tracks,
+    )
+
+
+TASK_STATES = {
+    "pending": "PENDING",
+    "processing": "STARTED",
+    "completed": "SUCCESS",
+    "failed": "FAILURE",
+    "cancelled": "REVOKED",
+}
+
+
+def voice_public(profile: VoiceProfile, storage: Storage, expires_in: int) -> VoicePublic:
+    return VoicePublic(
+        id=profile.id,
+        name=profile.name,
+        description=profile.description,
+        language=profile.language,
+        file_path=profile.reference_key,
+        reference_url=storage.download_url(
+            profile.reference_key, filename=f"voice-{profile.id}-reference.wav", expires_in=expires_in
+        ),
+        original_filename=profile.original_filename,
+        speech_seconds=profile.speech_seconds,
+        consent=profile.consent,
+        embedder=profile.embedder,
+        quality=profile.quality,
+        created_at=profile.created_at,
+        updated_at=profile.updated_at,
+    )
+
+
+def clone_job_public(job: Job) -> CloneJobPublic:
+    params = job.params
+    return CloneJobPublic(
+        id=job.id,
+        status=job.status,
+        voice_id=params["voice_id"],
+        input_text=params["input_text"],
+        language=params["language"],
+        speed=params["speed"],
+        pitch=params["pitch"],
+        output_format=params["output_format"],
+        progress=job.progress,
+        batch_id=job.batch_id,
+        created_at=job.created_at,
+        task_id=job.task_id,
+    )
+
+
+def clone_status_public(job: Job, storage: Storage, expires_in: int) -> CloneStatusPublic:
+    urls = output_urls(job, storage, expires_in)
+    return CloneStatusPublic(
+        job_id=job.id,
+        status=job.status,
+        created_at=job.created_at,
+        completed_at=job.completed_at,
+        output_url=next((url for name, url in urls.items() if name.startswith("speech.")), None),
+        task_status=TaskStatus(
+            state=TASK_STATES[job.status],
+            progress=job.progress,
+            step=job.step,
+            time_remaining=format_time_remaining(job.eta_seconds),
+            error=_error(job),
+        ),
+        result=job.result,
     )

@@ -14,7 +14,7 @@ from kombu.entity import Queue
 
 from app.core.config import ALL_QUEUES, QUEUE_TRANSLATION, Settings, get_settings
 
-TASK_MODULES = ["app.workers.translation", "app.workers.speaker"]
+TASK_MODULES = ["app.workers.translation", "app.workers.speaker", "app.workers.voice"]
 
 
 def broker_transport_options(settings: Settings) -> dict[str, Any]:

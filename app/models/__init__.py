@@ -2,5 +2,6 @@
 
 from app.models.job import Job, JobKind, JobStatus
 from app.models.user import User
+from app.models.voice import VoiceProfile, VoiceUse
 
-__all__ = ["Job", "JobKind", "JobStatus", "User"]
+__all__ = ["Job", "JobKind", "JobStatus", "User", "VoiceProfile", "VoiceUse"]

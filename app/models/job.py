@@ -17,6 +17,7 @@ class JobKind(StrEnum):
     TRANSLATION = "translation"
     DIARIZATION = "diarization"
     SPEAKER_EXTRACTION = "speaker_extraction"
+    VOICE_CLONE = "voice_clone"
 
 
 class JobStatus(StrEnum):

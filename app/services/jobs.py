@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from app.core.config import QUEUE_SPEAKER, QUEUE_TRANSLATION
+from app.core.config import QUEUE_SPEAKER, QUEUE_TRANSLATION, QUEUE_VOICE
 from app.core.errors import InvalidJobState, ResourceNotFound
 from app.db.base import utcnow
 from app.models.job import Job, JobKind, JobStatus
@@ -43,6 +43,7 @@ TASK_ROUTES: dict[JobKind, TaskRoute] = {
     JobKind.TRANSLATION: TaskRoute("app.workers.translation.translate", QUEUE_TRANSLATION),
     JobKind.DIARIZATION: TaskRoute("app.workers.speaker.diarize", QUEUE_SPEAKER),
     JobKind.SPEAKER_EXTRACTION: TaskRoute("app.workers.speaker.extract", QUEUE_SPEAKER),
+    JobKind.VOICE_CLONE: TaskRoute("app.workers.voice.clone", QUEUE_VOICE),
 }
 
 

@@ -9,13 +9,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import Settings, get_settings
 from app.db.session import build_engine, build_session_factory
+from app.engines.registry import EngineRegistry
 from app.ingest import UrlPolicy
 from app.services.catalog import LanguageCatalog
 from app.services.downloads import download_signer
 from app.services.progress import ProgressPublisher, build_publisher
 from app.services.translation import ProcessingLimits
 from app.storage import Storage, build_storage
-from app.workers.engines import EngineRegistry
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Engines of one worker process: built from settings on first use, then kept for the life of the process.
+"""Engines of one process (a worker, or the API for voice-sample checks): built from settings on first use,
+then kept for the life of the process.
 
 Loading lazily (not in ``worker_process_init``) keeps worker start-up fast and avoids Celery killing a process
 whose init handler blocks for seconds; the lock makes concurrent first calls load once.
@@ -15,9 +16,17 @@ from app.core.config import Settings
 from app.core.metrics import MODEL_LOAD_SECONDS
 from app.engines.bundled import resolve_whisper_model
 from app.engines.device import resolve_device
-from app.engines.speaker import Diarizer, DVectorEmbedder, PyanNetSegmenter, bundled_embedder_model, segmentation_onnx
+from app.engines.speaker import (
+    Diarizer,
+    DVectorEmbedder,
+    PyanNetSegmenter,
+    SpeakerEmbedder,
+    bundled_embedder_model,
+    segmentation_onnx,
+)
 from app.engines.synthesis import SpeechSynthesizer, best_voice_for, load_bundled_synthesizer, no_voice_reason
 from app.engines.transcriber import Transcriber
+from app.engines.voice import VoiceCloner, VoiceMatchingCloner
 from app.engines.whisper import FasterWhisperTranscriber
 from app.pipelines.diarization import BundledDiarizer
 from app.pipelines.translation import DubbingVoice
@@ -31,6 +40,8 @@ class EngineRegistry:
         self._lock = threading.Lock()
         self._transcriber: Transcriber | None = None
         self._diarizer: Diarizer | None = None
+        self._embedder: SpeakerEmbedder | None = None
+        self._cloner: VoiceCloner | None = None
         self._synthesizers: dict[str, SpeechSynthesizer] = {}
 
     def voice_for(self, language: str) -> DubbingVoice:
@@ -38,15 +49,32 @@ class EngineRegistry:
         choice = best_voice_for(language)
         if choice is None:
             return DubbingVoice(synthesizer=None, unavailable_reason=no_voice_reason(language))
+        return DubbingVoice(synthesizer=self.synthesizer(choice.engine), voice=choice.voice)
+
+    def synthesizer(self, engine: str) -> SpeechSynthesizer:
+        """A bundled stock-voice engine (``piper`` or ``kokoro``), loaded on first use."""
         with self._lock:
-            if choice.engine not in self._synthesizers:
+            if engine not in self._synthesizers:
                 started = time.perf_counter()
                 synthesizer = load_bundled_synthesizer(
-                    choice.engine, self._settings.model_cache, cpu_threads=self._settings.cpu_threads
+                    engine, self._settings.model_cache, cpu_threads=self._settings.cpu_threads
                 )
                 MODEL_LOAD_SECONDS.labels(synthesizer.name).observe(time.perf_counter() - started)
-                self._synthesizers[choice.engine] = synthesizer
-            return DubbingVoice(synthesizer=self._synthesizers[choice.engine], voice=choice.voice)
+                self._synthesizers[engine] = synthesizer
+            return self._synthesizers[engine]
+
+    def embedder(self) -> SpeakerEmbedder:
+        with self._lock:
+            if self._embedder is None:
+                self._embedder = DVectorEmbedder(bundled_embedder_model(), cpu_threads=self._settings.cpu_threads)
+            return self._embedder
+
+    def cloner(self) -> VoiceCloner:
+        embedder = self.embedder()
+        with self._lock:
+            if self._cloner is None:
+                self._cloner = VoiceMatchingCloner(self.synthesizer, embedder)
+            return self._cloner
 
     def transcriber(self) -> Transcriber:
         with self._lock:
@@ -55,14 +83,13 @@ class EngineRegistry:
             return self._transcriber
 
     def diarizer(self) -> Diarizer:
+        embedder = self.embedder()
         with self._lock:
             if self._diarizer is None:
                 started = time.perf_counter()
                 threads = self._settings.cpu_threads
                 segmenter = PyanNetSegmenter(segmentation_onnx(self._settings.model_cache), cpu_threads=threads)
-                self._diarizer = BundledDiarizer(
-                    segmenter, DVectorEmbedder(bundled_embedder_model(), cpu_threads=threads)
-                )
+                self._diarizer = BundledDiarizer(segmenter, embedder)
                 MODEL_LOAD_SECONDS.labels(self._diarizer.name).observe(time.perf_counter() - started)
             return self._diarizer
 
