@@ -51,17 +51,19 @@ class EngineRegistry:
             return DubbingVoice(synthesizer=None, unavailable_reason=no_voice_reason(language))
         return DubbingVoice(synthesizer=self.synthesizer(choice.engine), voice=choice.voice)
 
-    def synthesizer(self, engine: str) -> SpeechSynthesizer:
-        """A bundled stock-voice engine (``piper`` or ``kokoro``), loaded on first use."""
+    def synthesizer(self, engine: str, *, steady: bool = False) -> SpeechSynthesizer:
+        """A bundled stock-voice engine (``piper`` or ``kokoro``), loaded on first use; ``steady`` gives the
+        deterministic variant voice matching uses (see ``load_bundled_synthesizer``)."""
+        key = f"{engine}:steady" if steady else engine
         with self._lock:
-            if engine not in self._synthesizers:
+            if key not in self._synthesizers:
                 started = time.perf_counter()
                 synthesizer = load_bundled_synthesizer(
-                    engine, self._settings.model_cache, cpu_threads=self._settings.cpu_threads
+                    engine, self._settings.model_cache, cpu_threads=self._settings.cpu_threads, steady=steady
                 )
                 MODEL_LOAD_SECONDS.labels(synthesizer.name).observe(time.perf_counter() - started)
-                self._synthesizers[engine] = synthesizer
-            return self._synthesizers[engine]
+                self._synthesizers[key] = synthesizer
+            return self._synthesizers[key]
 
     def embedder(self) -> SpeakerEmbedder:
         with self._lock:
@@ -73,7 +75,11 @@ class EngineRegistry:
         embedder = self.embedder()
         with self._lock:
             if self._cloner is None:
-                self._cloner = VoiceMatchingCloner(self.synthesizer, embedder)
+                self._cloner = VoiceMatchingCloner(
+                    lambda engine: self.synthesizer(engine, steady=True),
+                    embedder,
+                    cache_dir=self._settings.model_cache / "voice-matching",
+                )
             return self._cloner
 
     def transcriber(self) -> Transcriber:

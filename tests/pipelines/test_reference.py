@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -36,16 +37,18 @@ def test_unusable_samples_say_what_to_fix(
 ) -> None:
     jfk = decode_audio(testdata_dir / "jfk.flac")
     limits = SampleLimits()
-    samples = {
+    makers: dict[str, Callable[[], np.ndarray]] = {
         "too_short": lambda: jfk[16000 * 2 : 16000 * 2 + 8000],
         "silent": lambda: np.zeros(16000 * 6, dtype=np.float32),
         "clipped": lambda: np.clip(jfk * 8, -1, 1),
         "multiple_speakers": lambda: two_speaker_mix(testdata_dir).mixture * 0.5,
         "too_long": lambda: jfk,
-    }[problem]()
+    }
+    samples = makers[problem]()
     if problem == "too_long":
         limits = SampleLimits(max_seconds=5.0)
     with pytest.raises(InvalidVoiceSample) as refused:
         clean_reference(write(tmp_path, samples), diarizer, limits)
-    assert refused.value.details is not None and refused.value.details["problem"] == problem
+    details = refused.value.details
+    assert isinstance(details, dict) and details["problem"] == problem
     assert refused.value.status_code == 422 and refused.value.message

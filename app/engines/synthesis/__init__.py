@@ -110,20 +110,24 @@ def no_voice_reason(language: str) -> str:
     return f"no bundled voice speaks {language!r}; dubbing is available in: {offered}"
 
 
-def load_bundled_synthesizer(engine: str, cache_dir: Path, *, cpu_threads: int = 0) -> SpeechSynthesizer:
+def load_bundled_synthesizer(
+    engine: str, cache_dir: Path, *, cpu_threads: int = 0, steady: bool = False
+) -> SpeechSynthesizer:
     """Load one bundled engine (a ``VoiceChoice.engine``); workers call this once per process, lazily.
 
     Args:
         engine: ``piper`` or ``kokoro``.
         cache_dir: the writable model cache (the Kokoro model is assembled there on first use).
         cpu_threads: ONNX Runtime threads; 0 lets the runtime choose.
+        steady: the same text always sounds the same (Piper's sampling noise off; Kokoro is deterministic anyway).
+            Voice matching wants this: its adaptation is fitted on one rendition and applied to others.
 
     Raises:
         ModelNotAvailable: the engine is unknown or its files are missing or corrupt.
     """
     if engine == "piper":
         piper = bundled_piper_files()
-        return PiperSynthesizer(piper.model, piper.config, cpu_threads=cpu_threads)
+        return PiperSynthesizer(piper.model, piper.config, cpu_threads=cpu_threads, variation=0.0 if steady else None)
     if engine == "kokoro":
         kokoro = bundled_kokoro_files(cache_dir)
         return KokoroSynthesizer(

@@ -55,6 +55,8 @@ class PiperSynthesizer:
         voice_id: the name ``voices()`` reports.
         language: ISO 639-1 code the voice speaks.
         cpu_threads: ONNX Runtime intra-op threads; 0 lets the runtime choose.
+        variation: VITS sampling noise (both the sound and the durations); ``None`` keeps the voice's own
+            settings (natural variety), 0 makes every rendition of a text identical.
 
     Raises:
         ModelNotAvailable: the files are missing or do not load.
@@ -70,6 +72,7 @@ class PiperSynthesizer:
         voice_id: str = "joe",
         language: str = "en",
         cpu_threads: int = 0,
+        variation: float | None = None,
     ) -> None:
         import onnxruntime
         from piper import PiperVoice
@@ -78,6 +81,7 @@ class PiperSynthesizer:
         self.name = f"piper:{model_path.stem.removesuffix('.onnx')}"
         self.voice_id = voice_id
         self.language = language
+        self._variation = variation
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = cpu_threads
         try:
@@ -130,6 +134,8 @@ class PiperSynthesizer:
             )
         check_speed(speed)
         config = SynthesisConfig(length_scale=self._voice.config.length_scale / speed, volume=PEAK)
+        if self._variation is not None:
+            config.noise_scale = config.noise_w_scale = self._variation
         chunks = self._voice.synthesize(text, syn_config=config)
         pieces = [trim_silence(chunk.audio_float_array, self.sample_rate) for chunk in chunks]
         return SynthesizedSpeech(samples=join_pieces(pieces, self.sample_rate), sample_rate=self.sample_rate)

@@ -4,8 +4,9 @@ WORLD splits speech into pitch (F0), a smooth spectral envelope (the vocal tract
 fitted once on the reference, bring a stock voice closer to the speaker while the words stay as the stock voice
 spoke them:
 
-1. **Pitch**: log-F0 is mapped so its median and spread (robust statistics: creak and octave errors distort mean
-   and deviation) match the reference's; a user's pitch shift is added on top.
+1. **Pitch**: log-F0 is mapped so its spread (a robust statistic: creak and octave errors distort deviations)
+   matches the reference's and its median moves toward the reference's, by at most two semitones; a user's pitch
+   shift is added on top.
 2. **Vocal-tract length**: the envelope's frequency axis is warped by a factor chosen on the reference (longer
    tracts put formants lower).
 3. **Long-term spectrum**: the average voiced envelope of the reference minus that of the warped stock voice,
@@ -29,6 +30,10 @@ ALPHAS = tuple(round(0.84 + 0.04 * step, 2) for step in range(10))
 MAX_CORRECTION_DB = 12.0
 SMOOTHING_BINS = 9
 MAX_SPREAD_RATIO = 2.0
+MAX_LEVEL_SHIFT_SEMITONES = 2.0
+"""How far the stock voice's pitch level moves toward the speaker's. Larger moves cost intelligibility (JFK's
+reference: moving Piper's 134 Hz to his 248 Hz turned "brown" into "round" for Whisper) and bought no measurable
+speaker similarity; the stock voice is chosen near the speaker's register instead."""
 
 
 @dataclass(frozen=True)
@@ -73,8 +78,7 @@ def analyse(samples: np.ndarray) -> Analysis:
     import pyworld
 
     signal = np.ascontiguousarray(samples, dtype=np.float64)
-    f0, times = pyworld.dio(signal, SAMPLE_RATE, frame_period=FRAME_PERIOD_MS)
-    f0 = pyworld.stonemask(signal, f0, times, SAMPLE_RATE)
+    f0, times = pyworld.harvest(signal, SAMPLE_RATE, f0_floor=60.0, f0_ceil=600.0, frame_period=FRAME_PERIOD_MS)
     envelope = pyworld.cheaptrick(signal, f0, times, SAMPLE_RATE)
     aperiodicity = pyworld.d4c(signal, f0, times, SAMPLE_RATE)
     return Analysis(f0, envelope, aperiodicity)
@@ -107,6 +111,20 @@ def mean_voiced_log_envelope(analysis: Analysis, envelope: np.ndarray | None = N
     return mean
 
 
+def fit_warp(reference: Analysis, stock: Analysis) -> float:
+    """The warp in ``ALPHAS`` whose warped stock envelope best matches the reference's average voiced envelope in
+    shape (overall level removed), over the formant range 200-5000 Hz: classic vocal-tract-length normalisation."""
+    bins = np.arange(reference.envelope.shape[1]) * SAMPLE_RATE / (2 * (reference.envelope.shape[1] - 1))
+    band = (bins >= 200) & (bins <= 5000)
+    target = mean_voiced_log_envelope(reference)[band]
+    errors = {}
+    for alpha in ALPHAS:
+        candidate = mean_voiced_log_envelope(stock, warp_envelope(stock.envelope, alpha))[band]
+        difference = target - candidate
+        errors[alpha] = float(np.mean((difference - difference.mean()) ** 2))
+    return min(errors, key=lambda a: errors[a])
+
+
 def spectrum_correction(reference: Analysis, stock: Analysis, alpha: float) -> np.ndarray:
     difference = mean_voiced_log_envelope(reference) - mean_voiced_log_envelope(
         stock, warp_envelope(stock.envelope, alpha)
@@ -119,11 +137,14 @@ def spectrum_correction(reference: Analysis, stock: Analysis, alpha: float) -> n
 
 
 def map_pitch(f0: np.ndarray, source: PitchStats, target: PitchStats, semitones: float = 0.0) -> np.ndarray:
-    """Voiced frames' log-F0 moved from ``source``'s median and spread to ``target``'s, then shifted."""
+    """Voiced frames' log-F0 moved toward ``target``'s median (by at most ``MAX_LEVEL_SHIFT_SEMITONES``) and
+    spread, then shifted by ``semitones``."""
     mapped = f0.copy()
     voiced = f0 > 0
     ratio = float(np.clip(target.spread / source.spread, 1 / MAX_SPREAD_RATIO, MAX_SPREAD_RATIO))
-    mapped[voiced] = np.exp(target.median + (np.log(f0[voiced]) - source.median) * ratio + semitones * np.log(2) / 12)
+    reach = MAX_LEVEL_SHIFT_SEMITONES * np.log(2) / 12
+    level = source.median + float(np.clip(target.median - source.median, -reach, reach))
+    mapped[voiced] = np.exp(level + (np.log(f0[voiced]) - source.median) * ratio + semitones * np.log(2) / 12)
     return mapped
 
 

@@ -17,15 +17,19 @@ def speech(testdata_dir: Path) -> np.ndarray:
 def test_pitch_mapping_moves_median_and_spread(testdata_dir: Path) -> None:
     analysis = world.analyse(speech(testdata_dir))
     source = world.pitch_stats(analysis)
-    target = world.PitchStats(median=float(np.log(220.0)), spread=source.spread * 0.5)
+    near = world.PitchStats(median=source.median + 0.1, spread=source.spread * 0.5)
+    far = world.PitchStats(median=source.median + 1.0, spread=source.spread)
 
-    mapped = world.map_pitch(analysis.f0, source, target, semitones=2.0)
+    def stats_of(f0: np.ndarray) -> world.PitchStats:
+        return world.pitch_stats(world.Analysis(f0, analysis.envelope, analysis.aperiodicity))
 
+    mapped = world.map_pitch(analysis.f0, source, near, semitones=2.0)
     voiced = analysis.voiced
     assert (mapped[~voiced] == 0).all() and (mapped[voiced] > 0).all()
-    stats = world.pitch_stats(world.Analysis(mapped, analysis.envelope, analysis.aperiodicity))
-    assert abs(stats.median - (target.median + 2 * np.log(2) / 12)) < 1e-6
-    assert abs(stats.spread - target.spread) < 1e-6
+    assert abs(stats_of(mapped).median - (near.median + 2 * np.log(2) / 12)) < 1e-6
+    assert abs(stats_of(mapped).spread - near.spread) < 1e-6
+    reach = world.MAX_LEVEL_SHIFT_SEMITONES * np.log(2) / 12  # a far target is approached, not reached
+    assert abs(stats_of(world.map_pitch(analysis.f0, source, far)).median - (source.median + reach)) < 1e-6
 
 
 def test_resynthesis_keeps_timing_and_raises_pitch(testdata_dir: Path) -> None:
