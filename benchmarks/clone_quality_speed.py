@@ -1,0 +1,165 @@
+"""Voice cloning quality and speed: the bundled voice-matching engine against its floor and ceiling.
+
+For each reference speaker (JFK; two AMI speakers cut from ami_dev00 by its RTTM; two more AMI speakers who appear
+in two different excerpts), a voice profile is made from one recording; ten sentences are then spoken by
+(a) the clone, (b) the nearest stock voice it adapts (the floor), and scored by cosine similarity of speaker
+embeddings against a *different* recording of the same speaker, beside (c) that recording's own similarity to the
+profile (the ceiling: what a perfect clone could reach). Also: round-trip WER by the bundled Whisper, and the real-
+time factor of synthesis. Targets on 2 CPU cores: RTF <= 0.5, gain over the floor >= 0.10, WER <= 10 %.
+
+    .venv/bin/python -m benchmarks.clone_quality_speed
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import jiwer
+import numpy as np
+import soxr
+
+from app.core.config import Settings
+from app.engines.registry import EngineRegistry
+from app.engines.transcriber import TranscriptionOptions
+from app.engines.voice import SpeakerReference
+from app.pipelines.audio import SAMPLE_RATE, decode_audio
+from app.pipelines.encode import encode_audio
+from app.pipelines.reference import clean_reference
+from tests.fixtures.testdata import DEFAULT_TESTDATA
+from tests.speaker_data import read_rttm
+
+SENTENCES = [
+    "The quick brown fox jumps over the lazy dog.",
+    "Please send the report to the committee before the end of the week.",
+    "My grandmother grew tomatoes and beans in her small garden.",
+    "The last train to the airport leaves a little after midnight.",
+    "Nobody expected the meeting to last quite so long.",
+    "We should paint the kitchen a brighter colour this summer.",
+    "He opened the window and listened to the rain on the roof.",
+    "Could you tell me where the nearest pharmacy is?",
+    "The museum will be closed on Monday for repairs.",
+    "She laughed and said that she would think about it.",
+]
+
+
+@dataclass(frozen=True)
+class Speaker:
+    name: str
+    enrolment: np.ndarray
+    held_out: np.ndarray
+
+
+def speech_of(testdata: Path, stem: str, label: str) -> np.ndarray:
+    """Everything ``label`` says alone in one AMI excerpt (overlaps with others left out), joined."""
+    reference = read_rttm(testdata / f"{stem}.rttm")
+    audio = decode_audio(testdata / f"{stem}.wav")
+    others = [s for s, _, who in reference.itertracks(yield_label=True) if who != label]
+    pieces = []
+    for segment, _, who in reference.itertracks(yield_label=True):
+        if who != label:
+            continue
+        solo = segment
+        for other in others:
+            if other.start <= solo.start < other.end:
+                solo = type(solo)(min(other.end, solo.end), solo.end)
+            if solo.start < other.start < solo.end:
+                solo = type(solo)(solo.start, other.start)
+        if solo.duration > 0.3:
+            pieces.append(audio[int(solo.start * SAMPLE_RATE) : int(solo.end * SAMPLE_RATE)])
+    return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
+
+
+def speakers(testdata: Path) -> list[Speaker]:
+    jfk = decode_audio(testdata / "jfk.flac")
+    mee009 = speech_of(testdata, "ami_dev00", "MEE009")
+    return [
+        Speaker("JFK (two halves)", jfk[: jfk.size // 2], jfk[jfk.size // 2 :]),
+        Speaker("AMI MEE009 (two halves)", mee009[: mee009.size // 2], mee009[mee009.size // 2 :]),
+        Speaker(
+            "AMI FEE083 (trn06 / trn09)",
+            speech_of(testdata, "ami_train/trn06", "FEE083"),
+            speech_of(testdata, "ami_train/trn09", "FEE083"),
+        ),
+        Speaker(
+            "AMI FEE087 (trn08 / trn07)",
+            speech_of(testdata, "ami_train/trn08", "FEE087"),
+            speech_of(testdata, "ami_train/trn07", "FEE087"),
+        ),
+        Speaker(
+            "AMI FEE088 (trn08 / trn07)",
+            speech_of(testdata, "ami_train/trn08", "FEE088"),
+            speech_of(testdata, "ami_train/trn07", "FEE088"),
+        ),
+    ]
+
+
+def normalised(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s']", " ", text.lower()).split())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--testdata", type=Path, default=DEFAULT_TESTDATA)
+    args = parser.parse_args()
+    testdata = args.testdata.resolve()
+    with tempfile.TemporaryDirectory(prefix="clone-bench-") as folder:
+        work = Path(folder)
+        engines = EngineRegistry(Settings(_env_file=None, data_dir=work, model_cache_dir=work / "models"))
+        cloner, embedder, asr = engines.cloner(), engines.embedder(), engines.transcriber()
+        rows = []
+        print(
+            f"{'speaker':28} {'stock voice':18} {'clone':>6} {'floor':>6} {'gain':>6} {'ceiling':>7} "
+            f"{'WER':>6} {'RTF':>6}"
+        )
+        for speaker in speakers(testdata):
+            sample = work / "sample.wav"
+            encode_audio(speaker.enrolment, SAMPLE_RATE, "wav", sample)
+            cleaned = clean_reference(sample, engines.diarizer())
+            reference = SpeakerReference(cleaned.samples, embedder.embed(cleaned.samples), "en")
+            started = time.perf_counter()
+            conditioning = cloner.condition(reference, "en")
+            conditioning_seconds = time.perf_counter() - started
+            reference = SpeakerReference(reference.samples, reference.embedding, "en", conditioning)
+            target = embedder.embed(speaker.held_out)
+            engine, voice = conditioning["stock_voice"].split(":")
+            stock_engine = engines.synthesizer(engine, steady=True)
+            clone_scores, floor_scores, errors, seconds, audio_seconds = [], [], [], 0.0, 0.0
+            for sentence in SENTENCES:
+                started = time.perf_counter()
+                speech = cloner.synthesize(sentence, language="en", reference=reference)
+                seconds += time.perf_counter() - started
+                audio_seconds += speech.duration
+                stock = stock_engine.synthesize(sentence, language="en", voice=voice)
+                stock_16k = np.asarray(soxr.resample(stock.samples, stock.sample_rate, SAMPLE_RATE), dtype=np.float32)
+                clone_scores.append(float(embedder.embed(speech.samples) @ target))
+                floor_scores.append(float(embedder.embed(stock_16k) @ target))
+                heard, _ = asr.transcribe(speech.samples, TranscriptionOptions(language="en"))
+                errors.append(jiwer.wer(normalised(sentence), normalised(" ".join(s.text for s in heard))))
+            ceiling = float(reference.embedding @ target)
+            row = (np.mean(clone_scores), np.mean(floor_scores), ceiling, np.mean(errors), seconds / audio_seconds)
+            rows.append(row)
+            print(
+                f"{speaker.name:28} {conditioning['stock_voice']:18} {row[0]:6.3f} {row[1]:6.3f} "
+                f"{row[0] - row[1]:+6.3f} {row[2]:7.3f} {row[3]:6.1%} {row[4]:6.3f}   "
+                f"(conditioning {conditioning_seconds:.1f} s, alpha {conditioning['parameters']['alpha']})"
+            )
+        mean = np.mean(np.array(rows), axis=0)
+        print(
+            f"{'mean':28} {'':18} {mean[0]:6.3f} {mean[1]:6.3f} {mean[0] - mean[1]:+6.3f} {mean[2]:7.3f} "
+            f"{mean[3]:6.1%} {mean[4]:6.3f}"
+        )
+        print(
+            f"similarity gain over the nearest stock voice: {mean[0] - mean[1]:+.3f} (target >= +0.10, d-vector); "
+            f"share of the floor-to-ceiling gap closed: {(mean[0] - mean[1]) / max(mean[2] - mean[1], 1e-6):.0%}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
