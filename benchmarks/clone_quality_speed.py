@@ -147,7 +147,7 @@ def main() -> int:
             print(
                 f"{speaker.name:28} {conditioning['stock_voice']:18} {row[0]:6.3f} {row[1]:6.3f} "
                 f"{row[0] - row[1]:+6.3f} {row[2]:7.3f} {row[3]:6.1%} {row[4]:6.3f}   "
-                f"(conditioning {conditioning_seconds:.1f} s, alpha {conditioning['parameters']['alpha']})"
+                f"(conditioning {conditioning_seconds:.1f} s)"
             )
         mean = np.mean(np.array(rows), axis=0)
         print(

@@ -4,10 +4,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
 from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
 
 from app.api.deps import CatalogDep, CurrentUser, JobId, OutboxDep, SessionDep, SettingsDep, StorageDep
 from app.api.presenters import speaker_public
 from app.api.ratelimit import limit_by_user
+from app.core.config import Settings
 from app.core.errors import (
     InvalidAudio,
     InvalidJobState,
@@ -18,11 +20,15 @@ from app.core.errors import (
 )
 from app.engines.speaker import MAX_SPEAKERS
 from app.models.job import JobKind, JobStatus
+from app.models.user import User
 from app.pipelines.encode import AudioFormat
 from app.schemas.job import SpeakerJobPublic
+from app.services.catalog import LanguageCatalog
 from app.services.jobs import job_service
+from app.services.outbox import JobOutbox
 from app.services.speaker import DIARIZATION_RTTM, KINDS, SpeakerRequest, speaker_service
 from app.services.translation import UploadLimits
+from app.storage import Storage
 
 router = APIRouter(prefix="/speaker", tags=["speaker"], responses={404: ResourceNotFound.openapi()})
 
@@ -57,6 +63,32 @@ def extraction_form(
     return SpeakerRequest(num_speakers, min_speakers, max_speakers, output_format=output_format)
 
 
+def _start(
+    kind: JobKind,
+    request: SpeakerRequest,
+    file: UploadFile,
+    session: Session,
+    settings: Settings,
+    storage: Storage,
+    outbox: JobOutbox,
+    catalog: LanguageCatalog,
+    user: User,
+) -> SpeakerJobPublic:
+    job = speaker_service.submit(
+        session,
+        outbox,
+        storage,
+        owner_id=user.id,
+        kind=kind,
+        file=file.file,
+        filename=file.filename,
+        request=request,
+        transcription_languages=catalog.transcription_languages,
+        limits=UploadLimits.of(settings),
+    )
+    return speaker_public(job, storage, settings.download_url_expire_seconds)
+
+
 @router.post(
     "/diarize",
     status_code=status.HTTP_202_ACCEPTED,
@@ -75,19 +107,7 @@ def create_diarization(
     request: Annotated[SpeakerRequest, Depends(diarization_form)],
 ) -> SpeakerJobPublic:
     """Start a diarization job: who spoke when (and, with ``transcribe``, who said each word)."""
-    job = speaker_service.submit(
-        session,
-        outbox,
-        storage,
-        owner_id=user.id,
-        kind=JobKind.DIARIZATION,
-        file=file.file,
-        filename=file.filename,
-        request=request,
-        transcription_languages=catalog.transcription_languages,
-        limits=UploadLimits.of(settings),
-    )
-    return speaker_public(job, storage, settings.download_url_expire_seconds)
+    return _start(JobKind.DIARIZATION, request, file, session, settings, storage, outbox, catalog, user)
 
 
 @router.post(
@@ -108,19 +128,7 @@ def create_extraction(
     request: Annotated[SpeakerRequest, Depends(extraction_form)],
 ) -> SpeakerJobPublic:
     """Start a speaker extraction job: one audio track per speaker, with the diarization it followed."""
-    job = speaker_service.submit(
-        session,
-        outbox,
-        storage,
-        owner_id=user.id,
-        kind=JobKind.SPEAKER_EXTRACTION,
-        file=file.file,
-        filename=file.filename,
-        request=request,
-        transcription_languages=catalog.transcription_languages,
-        limits=UploadLimits.of(settings),
-    )
-    return speaker_public(job, storage, settings.download_url_expire_seconds)
+    return _start(JobKind.SPEAKER_EXTRACTION, request, file, session, settings, storage, outbox, catalog, user)
 
 
 @router.get("/jobs/", response_model=list[SpeakerJobPublic])

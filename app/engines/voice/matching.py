@@ -1,11 +1,11 @@
-"""The bundled voice-matching engine: the stock voice nearest to the speaker, adapted toward them with WORLD.
+"""The bundled voice-matching engine: the stock voice nearest to the speaker, its timbre matched to theirs.
 
 Stock voices are the bundled Piper and Kokoro voices that speak the language intelligibly (measured in
 ``app.engines.synthesis``). For a new profile the engine picks one whose pitch register suits the speaker (see
-``nearest_stock_voice``). It then fits the pitch mapping, the vocal-tract warp whose warped stock envelope best
-matches the reference's average envelope, and the long-term spectrum correction (``app.engines.voice.world``).
-Each synthesis speaks with the stock voice (its deterministic variant: the fit holds for every rendition) and
-applies those three changes.
+``nearest_stock_voice``) and fits the long-term spectrum correction (``app.engines.voice.world``). Each
+synthesis speaks with the stock voice (its deterministic variant, so the fit holds for every rendition) and
+equalises it with that correction; a requested pitch shift is done by Rubber Band. Prosody, pitch level and accent
+stay the stock voice's.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ PITCH_WINDOW_SEMITONES = 12.0
 SLOWER_VOICE_MARGIN = 0.1
 ENGINE_SPEED_ORDER = ("piper", "kokoro")
 """Fastest first."""
-NAME = "voice-matching (stock voice + WORLD adaptation)"
+NAME = "voice-matching (nearest stock voice + timbre equalisation)"
 
 
 @dataclass(frozen=True)
@@ -87,9 +87,9 @@ class VoiceMatchingCloner:
         clones=True,
         languages=sorted(ENROLMENT_SENTENCE.keys() & VOICE_CATALOGUE.keys()),
         licence="engine MIT; stock voices: Piper joe (see its model card), Kokoro-82M (Apache-2.0); espeak-ng GPL-3.0",
-        description="Not neural cloning: the bundled voice nearest to the speaker, with pitch, vocal-tract length "
-        "and long-term spectrum adapted to the reference by WORLD analysis and resynthesis. Prosody and accent stay "
-        "the stock voice's.",
+        description="Not neural cloning: the bundled voice nearest to the speaker, its long-term spectrum "
+        "equalised to the reference's (measured with the WORLD vocoder). Prosody, pitch level and accent stay the "
+        "stock voice's.",
     )
 
     def __init__(
@@ -162,17 +162,15 @@ class VoiceMatchingCloner:
         return best[1], best[0]
 
     def condition(self, reference: SpeakerReference, language: str) -> dict[str, Any]:
-        """Choose the stock voice for ``language`` and fit the WORLD parameters on the reference."""
+        """Choose the stock voice for ``language`` and fit the timbre correction on the reference."""
         target = world.analyse(reference.samples)
-        pitch = world.pitch_stats(target)
         voice, similarity = self.nearest_stock_voice(reference, language)
         stock = self._stock_sample(voice, language)
-        alpha = world.fit_warp(target, stock.analysis)
-        correction = world.spectrum_correction(target, stock.analysis, alpha)
+        correction = world.spectrum_correction(target, stock.analysis)
         return {
             "stock_voice": voice.key,
             "stock_similarity": round(similarity, 4),
-            "parameters": world.MatchParameters(pitch, alpha, correction.round(4).tolist()).to_json(),
+            "parameters": world.TimbreMatch(world.pitch_stats(target), correction.round(4).tolist()).to_json(),
         }
 
     def synthesize(
@@ -180,13 +178,18 @@ class VoiceMatchingCloner:
     ) -> SynthesizedSpeech:
         fitted = reference.conditioning or self.condition(reference, language)
         engine, voice = fitted["stock_voice"].split(":", 1)
-        parameters = world.MatchParameters.from_json(fitted["parameters"])
-        speech = self._speak(StockVoice(engine, voice), text, language, speed)
-        adapted = world.render(
-            world.analyse(speech),
-            parameters.pitch,
-            alpha=parameters.alpha,
-            correction=np.asarray(parameters.correction),
-            semitones=pitch,
+        match = world.TimbreMatch.from_json(fitted["parameters"])
+        speech = world.equalize(
+            self._speak(StockVoice(engine, voice), text, language, speed), np.asarray(match.correction)
         )
-        return SynthesizedSpeech(samples=adapted, sample_rate=world.SAMPLE_RATE)
+        if pitch:
+            speech = shift_pitch(speech, world.SAMPLE_RATE, pitch)
+        return SynthesizedSpeech(samples=speech, sample_rate=world.SAMPLE_RATE)
+
+
+def shift_pitch(samples: np.ndarray, sample_rate: int, semitones: float) -> np.ndarray:
+    """Rubber Band pitch shift (duration kept)."""
+    from pedalboard import PitchShift
+
+    shifted = PitchShift(semitones=semitones)(samples.reshape(1, -1), float(sample_rate))
+    return np.asarray(shifted, dtype=np.float32).reshape(-1)
