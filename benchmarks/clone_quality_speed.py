@@ -119,7 +119,9 @@ def main() -> int:
         )
         for speaker in speakers(testdata):
             sample = work / "sample.wav"
-            encode_audio(speaker.enrolment, SAMPLE_RATE, "wav", sample)
+            # Resampling overshoots full scale a little; writing 16-bit PCM would clip it, so level it first.
+            peak = float(np.max(np.abs(speaker.enrolment)))
+            encode_audio(speaker.enrolment * min(1.0, 0.95 / peak), SAMPLE_RATE, "wav", sample)
             cleaned = clean_reference(sample, engines.diarizer())
             reference = SpeakerReference(cleaned.samples, embedder.embed(cleaned.samples), "en")
             started = time.perf_counter()

@@ -100,7 +100,7 @@ def speaker_public(job: Job, storage: Storage, expires_in: int) -> SpeakerJobPub
         if (name := f"track-{track['speaker']}.{track_format}") in urls
     }
     options = {key: job.params.get(key) for key in ("num_speakers", "min_speakers", "max_speakers")}
-    for key in ("transcribe", "language", "output_format"):
+    for key in ("transcribe", "language", "output_format", "known_voices"):
         if key in job.params:
             options[key] = job.params[key]
     return SpeakerJobPublic(
@@ -122,6 +122,7 @@ def speaker_public(job: Job, storage: Storage, expires_in: int) -> SpeakerJobPub
         speakers=result.get("speakers", []),
         segments=result.get("segments", []),
         overlaps=result.get("overlaps", []),
+        known_voices=result.get("known_voices", []),
         rttm_url=urls.get(DIARIZATION_RTTM),
         json_url=urls.get(DIARIZATION_JSON),
         transcript=result.get("transcript"),

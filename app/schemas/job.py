@@ -139,6 +139,8 @@ class SpeakerJobPublic(BaseModel):
     segments: list[SpeakerSegment]
     overlaps: list[TimeRange]
     """Where two or more speakers talk at once."""
+    known_voices: list[dict[str, Any]]
+    """Speakers named after a voice profile: speaker (the diarizer's label), voice_id, name, similarity."""
     rttm_url: str | None
     json_url: str | None
     transcript: dict[str, Any] | None

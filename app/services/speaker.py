@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
 from pathlib import Path, PurePath
 from typing import Any, BinaryIO, Protocol
 
@@ -28,11 +28,13 @@ from app.pipelines.encode import AudioFormat
 from app.pipelines.extraction import DiarizationGuidedExtractor
 from app.pipelines.formats import TranscriptFormat, render_rttm, render_transcript
 from app.pipelines.hooks import ProgressHook, relabelled
+from app.pipelines.naming import KnownVoice, NamedSpeaker, name_speakers
 from app.pipelines.transcription import TranscriptionPipeline
 from app.services.jobs import JobOutcome, job_service, output_prefix
 from app.services.outbox import JobOutbox
 from app.services.translation import UnsupportedLanguage, UploadLimits
 from app.services.uploads import read_chunks, upload_service
+from app.services.voice import voice_service
 from app.storage import Storage
 
 KINDS = (JobKind.DIARIZATION, JobKind.SPEAKER_EXTRACTION)
@@ -57,6 +59,8 @@ class SpeakerRequest:
     transcribe: bool = False
     language: str | None = None
     output_format: AudioFormat = AudioFormat.WAV
+    known_voices: tuple[int, ...] = ()
+    """Voice profile ids to name speakers after."""
 
     @property
     def options(self) -> DiarizationOptions:
@@ -95,7 +99,17 @@ class SpeakerService:
             raise UnsupportedLanguage(
                 details={"field": "language", "error": f"'{language}' is not a supported language"}
             )
-        return SpeakerRequest(exact, low, high, request.transcribe, language, request.output_format)
+        if len(request.known_voices) > MAX_SPEAKERS:
+            raise InvalidInput(f"At most {MAX_SPEAKERS} known voices", details={"field": "known_voices"})
+        return SpeakerRequest(
+            exact,
+            low,
+            high,
+            request.transcribe,
+            language,
+            request.output_format,
+            tuple(dict.fromkeys(request.known_voices)),
+        )
 
     def submit(
         self,
@@ -112,6 +126,8 @@ class SpeakerService:
         limits: UploadLimits,
     ) -> Job:
         request = self.validate(request, transcription_languages)
+        for voice_id in request.known_voices:  # another user's voice is "not found", like any of their resources
+            voice_service.get_profile(session, owner_id=owner_id, voice_id=voice_id)
         stored = upload_service.store_audio(
             session, storage, owner_id=owner_id, file=file, filename=filename, max_bytes=limits.max_bytes
         )
@@ -121,6 +137,7 @@ class SpeakerService:
             "num_speakers": request.num_speakers,
             "min_speakers": request.min_speakers,
             "max_speakers": request.max_speakers,
+            "known_voices": list(request.known_voices),
             "input_duration": round(stored.audio.duration, 3),
             "input_bytes": stored.size,
         }
@@ -156,6 +173,7 @@ class SpeakerService:
         engines: SpeakerEngines,
         beam_size: int,
         batch_size: int,
+        load_voices: Callable[[list[int]], list[KnownVoice]],
         hook: ProgressHook,
     ) -> JobOutcome:
         assert job.input_key is not None
@@ -168,11 +186,18 @@ class SpeakerService:
             started = time.perf_counter()
             diarization = diarizer.diarize(path, options, hook)
             MODEL_INFERENCE_SECONDS.labels(diarizer.name, job.kind).observe(time.perf_counter() - started)
+            named: list[NamedSpeaker] = []
+            if params.get("known_voices"):
+                diarization, named = name_speakers(diarization, load_voices(params["known_voices"]))
             document = diarization.serialize()
             uri = PurePath(job.input_filename or f"job-{job.id}").stem
             self._save(storage, prefix, DIARIZATION_JSON, render_transcript(document, TranscriptFormat.JSON), artifacts)
             self._save(storage, prefix, DIARIZATION_RTTM, render_rttm(document, uri), artifacts)
-            result: dict[str, Any] = {**document, "options": params_of(options)}
+            result: dict[str, Any] = {
+                **document,
+                "options": params_of(options),
+                "known_voices": [asdict(n) for n in named],
+            }
             if job.kind == JobKind.SPEAKER_EXTRACTION:
                 result["extraction"] = self._extract(job, path, diarization, storage, prefix, artifacts, hook)
             elif params.get("transcribe"):

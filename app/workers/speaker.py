@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import numpy as np
 from celery import Task
+from sqlalchemy import select
 
 from app.core.celery_app import celery_app
 from app.core.config import QUEUE_SPEAKER
 from app.models.job import Job
+from app.models.voice import VoiceProfile
 from app.pipelines.hooks import ProgressHook
+from app.pipelines.naming import KnownVoice
 from app.services.jobs import JobOutcome
 from app.services.speaker import speaker_service
 from app.workers.context import WorkerContext, worker_context
@@ -26,6 +30,13 @@ def _run(task_id: str, job_id: int) -> None:
 
 
 def _process(ctx: WorkerContext, job: Job, hook: ProgressHook) -> JobOutcome:
+    def load_voices(voice_ids: list[int]) -> list[KnownVoice]:
+        with ctx.session_factory() as session:
+            profiles = session.scalars(
+                select(VoiceProfile).where(VoiceProfile.id.in_(voice_ids), VoiceProfile.owner_id == job.owner_id)
+            )
+            return [KnownVoice(p.id, p.name, np.asarray(p.embedding, dtype=np.float32)) for p in profiles]
+
     settings = ctx.settings
     return speaker_service.process(
         job,
@@ -33,6 +44,7 @@ def _process(ctx: WorkerContext, job: Job, hook: ProgressHook) -> JobOutcome:
         engines=ctx.engines,
         beam_size=settings.whisper_beam_size,
         batch_size=settings.whisper_batch_size,
+        load_voices=load_voices,
         hook=hook,
     )
 

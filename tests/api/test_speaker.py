@@ -49,6 +49,7 @@ def test_diarization_job_is_queued_on_the_speaker_queue(
         "max_speakers": 4,
         "transcribe": True,
         "language": None,
+        "known_voices": [],
     }
     assert job["segments"] == [] and job["tracks"] == {} and job["rttm_url"] is None
     [message] = queued(settings)
@@ -82,6 +83,8 @@ def test_extraction_job_takes_a_format(client: TestClient, settings: Settings, t
         ({"num_speakers": 5, "max_speakers": 3}, "INVALID_INPUT"),
         ({"num_speakers": "two"}, "VALIDATION_ERROR"),
         ({"transcribe": True, "language": "xx"}, "UNSUPPORTED_LANGUAGE"),
+        ({"known_voices": "1;2"}, "VALIDATION_ERROR"),
+        ({"known_voices": "one"}, "VALIDATION_ERROR"),
     ],
 )
 def test_bad_options_are_refused_and_nothing_is_stored(
@@ -133,3 +136,19 @@ def test_cancel_then_retry(client: TestClient, testdata_dir: Path) -> None:
     assert cancelled["status"] == "cancelled"
     retried = client.post(f"/api/v1/speaker/jobs/{job['id']}/retry", headers=headers).json()
     assert retried["status"] == "pending" and retried["task_id"] != job["task_id"]
+
+
+def test_known_voices_must_be_your_own(client: TestClient, settings: Settings, testdata_dir: Path) -> None:
+    owner = auth_headers(client)
+    with (testdata_dir / "jfk.flac").open("rb") as file:
+        voice = client.post(
+            "/api/v1/voice/voices/",
+            headers=owner,
+            files={"file": ("jfk.flac", file)},
+            data={"name": "JFK", "consent": "true"},
+        ).json()
+    response = submit(client, DIARIZE, auth_headers(client), testdata_dir / "jfk.flac", known_voices=str(voice["id"]))
+    assert response.status_code == 404
+    assert_error(response.json(), "NOT_FOUND")
+    accepted = submit(client, DIARIZE, owner, testdata_dir / "jfk.flac", known_voices=f"{voice['id']}, {voice['id']}")
+    assert accepted.status_code == 202 and accepted.json()["options"]["known_voices"] == [voice["id"]]

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from app.engines.speaker.base import Diarization, SpeakerTurn
 from app.models.job import Job, JobKind, JobStatus
+from app.models.voice import VoiceProfile
 from app.pipelines.audio import decode_audio
 from app.pipelines.encode import encode_audio
 from app.services.speaker import speaker_service
@@ -21,6 +22,7 @@ from app.workers.runner import run_job
 from app.workers.speaker import _process
 from tests.conftest import SettingsFactory
 from tests.speaker_data import der, read_rttm
+from tests.utils import auth_headers
 from tests.workers.test_runner import reload
 from tests.workers.test_translation_jobs import create, text_of
 
@@ -38,6 +40,13 @@ def owner_id(client: TestClient) -> int:
         "/api/v1/auth/register", json={"email": f"{uuid.uuid4().hex}@example.com", "password": "x" * 12}
     )
     return int(response.json()["id"])
+
+
+def reload_voice_owner(ctx: WorkerContext, voice_id: int) -> int:
+    with ctx.session_factory() as session:
+        profile = session.get(VoiceProfile, voice_id)
+        assert profile is not None
+        return profile.owner_id
 
 
 def stored_input(ctx: WorkerContext, owner_id: int, path: Path) -> str:
@@ -112,3 +121,27 @@ def test_silence_completes_with_no_speakers(ctx: WorkerContext, owner_id: int, t
     assert (done.result or {})["num_speakers"] == 0 and (done.result or {})["segments"] == []
     assert not any(name.startswith("track-") for name in done.artifacts)
     assert text_of(ctx, done, "diarization.rttm") == ""
+
+
+def test_a_known_voice_names_its_speaker(
+    client: TestClient, ctx: WorkerContext, owner_id: int, testdata_dir: Path
+) -> None:
+    headers = auth_headers(client)
+    with (testdata_dir / "jfk.flac").open("rb") as file:
+        voice = client.post(
+            "/api/v1/voice/voices/",
+            headers=headers,
+            files={"file": ("jfk.flac", file)},
+            data={"name": "John F. Kennedy", "consent": "true"},
+        ).json()
+    voice_owner = reload_voice_owner(ctx, voice["id"])
+    key = stored_input(ctx, voice_owner, testdata_dir / "jfk.flac")
+    params = {**COUNTS, "transcribe": False, "language": None, "known_voices": [voice["id"]]}
+    done, _ = run(ctx, create(ctx, voice_owner, JobKind.DIARIZATION, params, key))
+
+    assert done.status == JobStatus.COMPLETED, (done.error_code, done.error_message)
+    result = done.result or {}
+    assert [s["speaker"] for s in result["speakers"]] == ["John F. Kennedy"]
+    [named] = result["known_voices"]
+    assert named["voice_id"] == voice["id"] and named["similarity"] >= 0.7
+    assert "John_F._Kennedy" in text_of(ctx, done, "diarization.rttm")

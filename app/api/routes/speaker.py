@@ -41,6 +41,7 @@ SUBMISSION_ERRORS: dict[int | str, dict[str, Any]] = {
 SpeakerCount = Annotated[int | None, Form(ge=1, le=MAX_SPEAKERS, description="Exact number of speakers, if known")]
 MinSpeakers = Annotated[int | None, Form(ge=1, le=MAX_SPEAKERS, description="At least this many speakers")]
 MaxSpeakers = Annotated[int | None, Form(ge=1, le=MAX_SPEAKERS, description="At most this many speakers")]
+KNOWN_VOICES_PATTERN = r"^\s*\d{1,9}(\s*,\s*\d{1,9}){0,19}\s*$"
 Upload = Annotated[UploadFile, File(description="Audio or video file (WAV, MP3, OGG, FLAC, M4A, WebM, ...)")]
 
 
@@ -50,8 +51,15 @@ def diarization_form(
     max_speakers: MaxSpeakers = None,
     transcribe: Annotated[bool, Form(description="Also transcribe, with a speaker on every word")] = False,
     language: Annotated[str | None, Form(description="Spoken language for the transcript; omit to detect")] = None,
+    known_voices: Annotated[
+        str | None,
+        Form(pattern=KNOWN_VOICES_PATTERN, description="Voice profile ids to name speakers after, e.g. 3,7"),
+    ] = None,
 ) -> SpeakerRequest:
-    return SpeakerRequest(num_speakers, min_speakers, max_speakers, transcribe=transcribe, language=language)
+    voices = tuple(int(part) for part in known_voices.split(",")) if known_voices else ()
+    return SpeakerRequest(
+        num_speakers, min_speakers, max_speakers, transcribe=transcribe, language=language, known_voices=voices
+    )
 
 
 def extraction_form(
