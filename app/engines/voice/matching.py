@@ -139,27 +139,36 @@ class VoiceMatchingCloner:
         """The stock voice for ``language`` to adapt, and its embedding similarity to the speaker.
 
         The fastest engine's most similar voice (Piper runs about 7x faster than Kokoro), unless a slower engine's
-        voice within an octave of the speaker's pitch is clearly more similar (by ``SLOWER_VOICE_MARGIN``).
-        Embedding similarity alone is a poor chooser: the d-vector rated a female Kokoro voice closest to JFK
-        (0.475 against Piper's male voice at 0.413).
+        voice within an octave of the speaker's pitch is both clearly more similar (by ``SLOWER_VOICE_MARGIN``)
+        and closer in spectral envelope shape. Embedding similarity alone is a poor chooser: the d-vector rated a
+        female Kokoro voice closest to JFK (0.49 against Piper's male voice at 0.39 on half his recording), while
+        the envelope put Piper nearest; for the female AMI speakers both cues agree on a Kokoro voice.
         """
         candidates = stock_voices_for(language)
         if not candidates:
             raise VoiceNotAvailable(f"Voice matching does not speak {language!r}", details={"language": language})
-        speaker_pitch = world.pitch_stats(world.analyse(reference.samples)).median
-        best: tuple[float, StockVoice] | None = None
+        speaker = world.analyse(reference.samples)
+        speaker_pitch = world.pitch_stats(speaker).median
+        best: tuple[float, float, StockVoice] | None = None
         for engine in ENGINE_SPEED_ORDER:
             for voice in (v for v in candidates if v.engine == engine):
                 sample = self._stock_sample(voice, language)
                 similarity = float(sample.embedding @ reference.embedding)
+                shape = world.envelope_distance(speaker, sample.analysis)
                 semitones = float(abs(sample.pitch.median - speaker_pitch) * 12 / np.log(2))
-                if best is None or (
-                    similarity > best[0] + (SLOWER_VOICE_MARGIN if voice.engine != best[1].engine else 0.0)
+                if best is None:
+                    best = (similarity, shape, voice)
+                elif voice.engine == best[2].engine:
+                    if similarity > best[0]:
+                        best = (similarity, shape, voice)
+                elif (
+                    similarity > best[0] + SLOWER_VOICE_MARGIN
+                    and shape < best[1]
                     and semitones <= PITCH_WINDOW_SEMITONES
                 ):
-                    best = (similarity, voice)
+                    best = (similarity, shape, voice)
         assert best is not None
-        return best[1], best[0]
+        return best[2], best[0]
 
     def condition(self, reference: SpeakerReference, language: str) -> dict[str, Any]:
         """Choose the stock voice for ``language`` and fit the timbre correction on the reference."""

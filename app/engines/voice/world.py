@@ -86,6 +86,15 @@ def mean_voiced_log_envelope(analysis: Analysis) -> np.ndarray:
     return mean
 
 
+def envelope_distance(first: Analysis, second: Analysis) -> float:
+    """How differently two voices' average voiced envelopes are shaped over 200-5000 Hz (RMS of the log-power
+    difference with the overall level removed): a vocal-tract cue that pitch and embeddings miss."""
+    bins = np.arange(first.envelope.shape[1]) * SAMPLE_RATE / (2 * (first.envelope.shape[1] - 1))
+    band = (bins >= 200) & (bins <= 5000)
+    difference = mean_voiced_log_envelope(first)[band] - mean_voiced_log_envelope(second)[band]
+    return float(np.sqrt(np.mean((difference - difference.mean()) ** 2)))
+
+
 def spectrum_correction(reference: Analysis, stock: Analysis) -> np.ndarray:
     """Smoothed, limited log-power difference of the two average voiced envelopes (reference minus stock)."""
     difference = mean_voiced_log_envelope(reference) - mean_voiced_log_envelope(stock)
