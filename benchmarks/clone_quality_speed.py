@@ -30,7 +30,7 @@ from app.engines.transcriber import TranscriptionOptions
 from app.engines.voice import SpeakerReference
 from app.pipelines.audio import SAMPLE_RATE, decode_audio
 from app.pipelines.encode import encode_audio
-from app.pipelines.reference import clean_reference
+from app.pipelines.reference import InvalidVoiceSample, clean_reference
 from tests.fixtures.testdata import DEFAULT_TESTDATA
 from tests.speaker_data import read_rttm
 
@@ -87,9 +87,9 @@ def speakers(testdata: Path) -> list[Speaker]:
             speech_of(testdata, "ami_train/trn09", "FEE083"),
         ),
         Speaker(
-            "AMI FEE087 (trn08 / trn07)",
-            speech_of(testdata, "ami_train/trn08", "FEE087"),
+            "AMI FEE087 (trn07 / trn08)",
             speech_of(testdata, "ami_train/trn07", "FEE087"),
+            speech_of(testdata, "ami_train/trn08", "FEE087"),
         ),
         Speaker(
             "AMI FEE088 (trn08 / trn07)",
@@ -122,7 +122,11 @@ def main() -> int:
             # Resampling overshoots full scale a little; writing 16-bit PCM would clip it, so level it first.
             peak = float(np.max(np.abs(speaker.enrolment)))
             encode_audio(speaker.enrolment * min(1.0, 0.95 / peak), SAMPLE_RATE, "wav", sample)
-            cleaned = clean_reference(sample, engines.diarizer())
+            try:
+                cleaned = clean_reference(sample, engines.diarizer())
+            except InvalidVoiceSample as refused:
+                print(f"{speaker.name:28} sample refused: {refused.message}")
+                continue
             reference = SpeakerReference(cleaned.samples, embedder.embed(cleaned.samples), "en")
             started = time.perf_counter()
             conditioning = cloner.condition(reference, "en")
