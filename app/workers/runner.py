@@ -20,7 +20,7 @@ from app.pipelines.hooks import Progress, ProgressHook, StepProgress
 from app.schemas.job import JobEvent
 from app.services.jobs import JobOutcome, job_service, output_prefix
 from app.services.progress import format_time_remaining, job_event
-from app.workers.context import WorkerContext
+from app.workers.context import WorkerContext, worker_context
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +119,24 @@ def run_job(
     JOBS_FINISHED.labels(job.kind, status.value).inc()
     if final is not None:
         ctx.publisher.publish(final.owner_id, job_event(final))
+
+
+def run_task(
+    task_id: str,
+    job_id: int,
+    *,
+    step_weights: Callable[[Job], Mapping[str, float]],
+    process: Callable[[WorkerContext, Job, ProgressHook], JobOutcome],
+) -> None:
+    """What every Celery task body does: run the job with this process's worker context."""
+    ctx = worker_context()
+    run_job(
+        ctx,
+        job_id=job_id,
+        task_id=task_id,
+        step_weights=step_weights,
+        process=lambda job, hook: process(ctx, job, hook),
+    )
 
 
 def _discard_outputs(ctx: WorkerContext, job: Job) -> None:

@@ -14,19 +14,8 @@ from app.pipelines.hooks import ProgressHook
 from app.pipelines.naming import KnownVoice
 from app.services.jobs import JobOutcome
 from app.services.speaker import speaker_service
-from app.workers.context import WorkerContext, worker_context
-from app.workers.runner import run_job
-
-
-def _run(task_id: str, job_id: int) -> None:
-    ctx = worker_context()
-    run_job(
-        ctx,
-        job_id=job_id,
-        task_id=task_id,
-        step_weights=speaker_service.step_weights,
-        process=lambda job, hook: _process(ctx, job, hook),
-    )
+from app.workers.context import WorkerContext
+from app.workers.runner import run_task
 
 
 def _process(ctx: WorkerContext, job: Job, hook: ProgressHook) -> JobOutcome:
@@ -51,9 +40,9 @@ def _process(ctx: WorkerContext, job: Job, hook: ProgressHook) -> JobOutcome:
 
 @celery_app.task(name="app.workers.speaker.diarize", bind=True, queue=QUEUE_SPEAKER)
 def diarize(self: Task, job_id: int) -> None:
-    _run(self.request.id, job_id)
+    run_task(self.request.id, job_id, step_weights=speaker_service.step_weights, process=_process)
 
 
 @celery_app.task(name="app.workers.speaker.extract", bind=True, queue=QUEUE_SPEAKER)
 def extract(self: Task, job_id: int) -> None:
-    _run(self.request.id, job_id)
+    run_task(self.request.id, job_id, step_weights=speaker_service.step_weights, process=_process)

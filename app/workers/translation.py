@@ -10,18 +10,16 @@ from app.models.job import Job
 from app.pipelines.hooks import ProgressHook
 from app.services.jobs import JobOutcome, job_service
 from app.services.translation import translation_service
-from app.workers.context import WorkerContext, worker_context
-from app.workers.runner import run_job
+from app.workers.context import WorkerContext
+from app.workers.runner import run_task
 
 
 def _run(task_id: str, job_id: int) -> None:
-    ctx = worker_context()
-    run_job(
-        ctx,
-        job_id=job_id,
-        task_id=task_id,
+    run_task(
+        task_id,
+        job_id,
         step_weights=translation_service.step_weights,
-        process=lambda job, hook: _process(ctx, task_id, job, hook),
+        process=lambda ctx, job, hook: _process(ctx, task_id, job, hook),
     )
 
 

@@ -13,8 +13,8 @@ from app.models.voice import VoiceProfile
 from app.pipelines.hooks import ProgressHook
 from app.services.jobs import JobOutcome
 from app.services.voice import ProfileSnapshot, voice_service
-from app.workers.context import WorkerContext, worker_context
-from app.workers.runner import run_job
+from app.workers.context import WorkerContext
+from app.workers.runner import run_task
 
 
 def _process(ctx: WorkerContext, job: Job, hook: ProgressHook) -> JobOutcome:
@@ -53,11 +53,4 @@ def _process(ctx: WorkerContext, job: Job, hook: ProgressHook) -> JobOutcome:
 
 @celery_app.task(name="app.workers.voice.clone", bind=True, queue=QUEUE_VOICE)
 def clone(self: Task, job_id: int) -> None:
-    ctx = worker_context()
-    run_job(
-        ctx,
-        job_id=job_id,
-        task_id=self.request.id,
-        step_weights=voice_service.step_weights,
-        process=lambda job, hook: _process(ctx, job, hook),
-    )
+    run_task(self.request.id, job_id, step_weights=voice_service.step_weights, process=_process)
