@@ -118,3 +118,30 @@ def diarize_over_the_api(base_url: str, audio: Path, **form: Any) -> tuple[dict[
             rttm = httpx.get(job["rttm_url"], timeout=30)
         assert rttm.status_code == 200, rttm.text
         return job, events, rttm.text
+
+
+def clone_over_the_api(base_url: str, sample: Path, text: str) -> tuple[dict[str, Any], bytes]:
+    """Creates a voice profile from ``sample``, clones ``text`` with it; returns the final status and the audio."""
+    with httpx.Client(base_url=base_url, timeout=120) as api:
+        headers = {"Authorization": f"Bearer {login(api)}"}
+        with sample.open("rb") as file:
+            voice = api.post(
+                "/api/v1/voice/voices/",
+                headers=headers,
+                files={"file": (sample.name, file)},
+                data={"name": "Sample", "consent": "true"},
+            )
+        assert voice.status_code == 201, voice.text
+        created = api.post(
+            "/api/v1/voice/clone/", headers=headers, json={"voice_id": voice.json()["id"], "input_text": text}
+        )
+        assert created.status_code == 202, created.text
+        deadline = time.monotonic() + JOB_TIMEOUT_S
+        status = api.get(f"/api/v1/voice/clone/{created.json()['id']}/status", headers=headers).json()
+        while status["status"] not in ("completed", "failed", "cancelled") and time.monotonic() < deadline:
+            time.sleep(0.5)
+            status = api.get(f"/api/v1/voice/clone/{created.json()['id']}/status", headers=headers).json()
+        assert status["status"] == "completed", status
+        audio = api.get(status["output_url"], follow_redirects=True)
+        assert audio.status_code == 200, audio.text
+        return status, audio.content

@@ -15,7 +15,13 @@ import httpx
 import pytest
 
 from tests.fixtures.s3 import ACCESS_KEY, REGION, SECRET_KEY, free_port, make_s3_client
-from tests.integration.flow import PHRASE, diarize_over_the_api, transcribe_over_the_api, translate_url_over_the_api
+from tests.integration.flow import (
+    PHRASE,
+    clone_over_the_api,
+    diarize_over_the_api,
+    transcribe_over_the_api,
+    translate_url_over_the_api,
+)
 from tests.integration.processes import service_process, wait_for_api
 
 pytestmark = pytest.mark.integration
@@ -123,4 +129,7 @@ def test_embedded_mode_as_make_run_starts_it(tmp_path: Path, model_cache_dir: Pa
         assert re.search(
             r'audio_api_job_processing_seconds_count\{kind="transcription",status="completed"\} 1', metrics
         )
+        cloned, audio = clone_over_the_api(base_url, testdata_dir / "jfk.flac", "Ask what you can do.")
+        assert cloned["task_status"]["state"] == "SUCCESS" and cloned["result"]["engine_kind"] == "voice matching"
+        assert audio[:4] == b"RIFF" and len(audio) > 16000
     assert (tmp_path / "data" / "audio_api.db").is_file() and (tmp_path / "data" / "broker.db").is_file()
