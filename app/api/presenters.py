@@ -6,11 +6,12 @@ from pathlib import PurePath
 
 from app.models.job import Job
 from app.models.voice import VoiceProfile
+from app.pipelines.encode import AudioFormat
 from app.pipelines.formats import TranscriptFormat
 from app.schemas.job import JobPublic, SpeakerJobPublic, TranslationJobPublic
 from app.schemas.voice import CloneJobPublic, CloneStatusPublic, TaskStatus, VoicePublic
 from app.services.progress import format_time_remaining
-from app.services.speaker import DIARIZATION_JSON, DIARIZATION_RTTM
+from app.services.speaker import DIARIZATION_JSON, DIARIZATION_RTTM, track_artifact
 from app.services.translation import TRANSCRIPT_FORMATS, transcript_artifact
 from app.services.uploads import safe_filename
 from app.storage import Storage
@@ -93,12 +94,14 @@ def speaker_public(job: Job, storage: Storage, expires_in: int) -> SpeakerJobPub
     urls = output_urls(job, storage, expires_in)
     result = job.result or {}
     extraction = result.get("extraction")
-    track_format = (extraction or {}).get("format")
-    tracks = {
-        track["speaker"]: urls[name]
-        for track in (extraction or {}).get("tracks", [])
-        if (name := f"track-{track['speaker']}.{track_format}") in urls
-    }
+    tracks: dict[str, str] = {}
+    if extraction:
+        track_format = AudioFormat(extraction["format"])
+        tracks = {
+            track["speaker"]: urls[name]
+            for track in extraction["tracks"]
+            if (name := track_artifact(track["speaker"], track_format)) in urls
+        }
     options = {key: job.params.get(key) for key in ("num_speakers", "min_speakers", "max_speakers")}
     for key in ("transcribe", "language", "output_format", "known_voices"):
         if key in job.params:

@@ -62,10 +62,6 @@ class SpeakerRequest:
     known_voices: tuple[int, ...] = ()
     """Voice profile ids to name speakers after."""
 
-    @property
-    def options(self) -> DiarizationOptions:
-        return DiarizationOptions(self.num_speakers, self.min_speakers, self.max_speakers)
-
 
 class SpeakerEngines(Protocol):
     def diarizer(self) -> Diarizer: ...

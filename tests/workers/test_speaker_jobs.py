@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from app.api.presenters import speaker_public
 from app.engines.speaker.base import Diarization, SpeakerTurn
 from app.models.job import Job, JobKind, JobStatus
 from app.models.voice import VoiceProfile
@@ -105,6 +106,8 @@ def test_extraction_writes_a_track_per_speaker(ctx: WorkerContext, owner_id: int
     assert extraction["method"] == "diarization-guided masking" and extraction["format"] == "mp3"
     names = sorted(name for name in done.artifacts if name.startswith("track-"))
     assert names == ["track-SPEAKER_00.mp3", "track-SPEAKER_01.mp3"]
+    public = speaker_public(done, ctx.storage, 60)
+    assert sorted(public.tracks) == ["SPEAKER_00", "SPEAKER_01"] and public.rttm_url
     with ctx.storage.open_local(done.artifacts[names[0]]) as path:
         track = decode_audio(path)
     assert abs(track.size / 16000 - 30.0) < 0.2

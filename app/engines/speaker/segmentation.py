@@ -44,9 +44,6 @@ class FrameScores:
     def time_of(self, frame: int | np.ndarray) -> Any:
         return self.frame_offset + np.asarray(frame) * self.frame_step
 
-    def frame_at(self, seconds: float) -> int:
-        return round((seconds - self.frame_offset) / self.frame_step)
-
 
 class _OverlapAdd:
     """Hamming-weighted average of chunk scores placed on the file's frame grid, grown as chunks arrive."""

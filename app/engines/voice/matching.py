@@ -11,7 +11,6 @@ stay the stock voice's.
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,8 +25,6 @@ from app.engines.synthesis import VOICE_CATALOGUE, SpeechSynthesizer, VoiceNotAv
 from app.engines.synthesis.base import SynthesizedSpeech, trim_silence
 from app.engines.voice import world
 from app.engines.voice.base import EngineInfo, SpeakerReference
-
-logger = logging.getLogger(__name__)
 
 ENROLMENT_SENTENCE = {
     "en": "We were told the old bridge would reopen in early spring, after the river had calmed down again.",
