@@ -12,6 +12,8 @@ from typing import Any
 from celery import Celery
 from kombu.entity import Queue
 
+from app.core.broker import EMBEDDED_PREFIX
+from app.core.broker import TRANSPORT as EMBEDDED_TRANSPORT
 from app.core.config import ALL_QUEUES, QUEUE_TRANSLATION, Settings, get_settings
 
 TASK_MODULES = ["app.workers.translation", "app.workers.speaker", "app.workers.voice"]
@@ -25,8 +27,12 @@ def broker_transport_options(settings: Settings) -> dict[str, Any]:
 
 
 def create_celery(settings: Settings) -> Celery:
-    app = Celery("audio_api", broker=settings.broker_url, include=TASK_MODULES)
+    broker_url, transport = settings.broker_url, None
+    if settings.broker_is_embedded:
+        broker_url, transport = broker_url.removeprefix(EMBEDDED_PREFIX), EMBEDDED_TRANSPORT
+    app = Celery("audio_api", broker=broker_url, include=TASK_MODULES)
     app.conf.update(
+        broker_transport=transport,
         broker_transport_options=broker_transport_options(settings),
         broker_connection_retry_on_startup=True,
         task_queues=[Queue(name) for name in ALL_QUEUES],

@@ -136,7 +136,7 @@ class Settings(BaseSettings):
     rate_limit_speaker: str = "20/minute"
     """Speaker analysis submissions (diarization, extraction) per user."""
 
-    progress_poll_seconds: float = Field(default=0.5, gt=0)
+    progress_poll_seconds: float = Field(default=0.2, gt=0)
     """How often a WebSocket checks the database for job changes when no Redis pub/sub is configured."""
 
     cors_origins: list[str] = []
