@@ -3,6 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+ENGINES_STAMP := $(VENV)/.installed-xtts
 CODE := app tests benchmarks
 
 .PHONY: install run test lint clean
@@ -17,6 +18,11 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# The tests also run the optional XTTS engine's real code path (on a tiny random model), so they need its extra.
+$(ENGINES_STAMP): $(STAMP) scripts/install-xtts.sh
+	scripts/install-xtts.sh $(VENV)
+	@touch $(ENGINES_STAMP)
+
 run: $(STAMP)
 	$(BIN)/audio-api run
 
@@ -25,7 +31,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/mypy $(CODE)
 
-test: lint
+test: lint $(ENGINES_STAMP)
 	$(BIN)/pytest
 
 clean:

@@ -14,6 +14,7 @@ from app.main import create_app
 pytest_plugins = [
     "tests.fixtures.services",
     "tests.fixtures.testdata",
+    "tests.fixtures.xtts",
     "tests.fixtures.s3",
     "tests.fixtures.models",
     "tests.fixtures.media_server",

@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     """``base`` (the multilingual model bundled with the install) or a local CTranslate2 model folder."""
     model_cache_dir: Path | None = None
     """Where bundled model files are assembled; defaults to ``DATA_DIR/models``."""
+    xtts_model_dir: Path | None = None
+    """An XTTS v2 weights folder (``config.json``, ``model.pth``, ``vocab.json``; needs the ``xtts`` extra). When
+    set, cloning jobs use XTTS instead of the bundled voice-matching engine."""
     device_strategy: Literal["auto", "cpu", "cuda"] = "auto"
     """``auto`` uses CUDA with float16 where a GPU is visible, else CPU with int8."""
     whisper_compute_type: str | None = None

@@ -26,7 +26,8 @@ from app.engines.speaker import (
 )
 from app.engines.synthesis import SpeechSynthesizer, best_voice_for, load_bundled_synthesizer, no_voice_reason
 from app.engines.transcriber import Transcriber
-from app.engines.voice import VoiceCloner, VoiceMatchingCloner
+from app.engines.voice import EngineInfo, VoiceCloner, VoiceMatchingCloner
+from app.engines.voice.xtts import XttsCloner, xtts_info
 from app.engines.whisper import FasterWhisperTranscriber
 from app.pipelines.diarization import BundledDiarizer
 from app.pipelines.translation import DubbingVoice
@@ -71,14 +72,34 @@ class EngineRegistry:
                 self._embedder = DVectorEmbedder(bundled_embedder_model(), cpu_threads=self._settings.cpu_threads)
             return self._embedder
 
+    def cloner_info(self) -> EngineInfo:
+        """The configured cloning engine as ``/voice/engines`` lists it, without loading it.
+
+        Raises:
+            ModelNotAvailable: ``XTTS_MODEL_DIR`` is set but the folder is missing or incomplete.
+        """
+        model_dir = self._settings.xtts_model_dir
+        return xtts_info(model_dir) if model_dir is not None else VoiceMatchingCloner.info
+
     def cloner(self) -> VoiceCloner:
+        """XTTS v2 when ``XTTS_MODEL_DIR`` is set, else the bundled voice-matching engine."""
+        settings = self._settings
+        if settings.xtts_model_dir is not None:
+            with self._lock:
+                if self._cloner is None:
+                    started = time.perf_counter()
+                    device, _precision = resolve_device(settings.device_strategy)
+                    self._cloner = XttsCloner(settings.xtts_model_dir, device=device, cpu_threads=settings.cpu_threads)
+                    MODEL_LOAD_SECONDS.labels(self._cloner.info.name).observe(time.perf_counter() - started)
+                    logger.info("loaded %s from %s on %s", self._cloner.info.name, settings.xtts_model_dir, device)
+                return self._cloner
         embedder = self.embedder()
         with self._lock:
             if self._cloner is None:
                 self._cloner = VoiceMatchingCloner(
                     lambda engine: self.synthesizer(engine, steady=True),
                     embedder,
-                    cache_dir=self._settings.model_cache / "voice-matching",
+                    cache_dir=settings.model_cache / "voice-matching",
                 )
             return self._cloner
 

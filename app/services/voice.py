@@ -27,7 +27,7 @@ from app.core.errors import InvalidInput, ResourceNotFound
 from app.db.uow import after_commit, on_rollback
 from app.engines.speaker.base import Diarizer, SpeakerEmbedder
 from app.engines.synthesis.base import check_speed
-from app.engines.voice import SpeakerReference, VoiceCloner, VoiceMatchingCloner
+from app.engines.voice import EngineInfo, SpeakerReference, VoiceCloner
 from app.models.job import Job, JobKind
 from app.models.voice import VoiceProfile, VoiceUse
 from app.pipelines import cloning
@@ -44,7 +44,6 @@ from app.storage import Storage
 
 MAX_TEXT_CHARS = 5000
 MAX_PITCH_SEMITONES = 12.0
-CLONE_LANGUAGES = frozenset(VoiceMatchingCloner.info.languages)
 
 
 class VoiceNotFound(ResourceNotFound):
@@ -75,6 +74,8 @@ class CloneRequest:
 
 
 class ProfileEngines(Protocol):
+    def cloner_info(self) -> EngineInfo: ...
+
     def diarizer(self) -> Diarizer: ...
 
     def embedder(self) -> SpeakerEmbedder: ...
@@ -98,11 +99,16 @@ class ProfileSnapshot:
     conditioning: dict[str, Any]
 
 
-def _language(value: str | None, field: str) -> str | None:
+def _language(value: str | None, field: str, engine: EngineInfo) -> str | None:
+    """The requested language, if the configured cloning engine speaks it."""
     language = value.strip().lower() if value else None
-    if language is not None and language not in CLONE_LANGUAGES:
+    if language is not None and language not in engine.languages:
         raise UnsupportedLanguage(
-            details={"field": field, "error": f"'{language}' is not supported", "supported": sorted(CLONE_LANGUAGES)}
+            details={
+                "field": field,
+                "error": f"'{language}' is not supported by {engine.name}",
+                "supported": sorted(engine.languages),
+            }
         )
     return language
 
@@ -126,7 +132,7 @@ class VoiceService:
         reference and the embedding. A refused sample leaves nothing behind."""
         if not fields.consent:
             raise ConsentRequired(details={"field": "consent"})
-        language = _language(fields.language, "language")
+        language = _language(fields.language, "language", engines.cloner_info())
         assert language is not None
         stored = upload_service.store_audio(
             session, storage, owner_id=owner_id, file=file, filename=filename, max_bytes=max_bytes
@@ -173,11 +179,11 @@ class VoiceService:
         return list(session.scalars(query.limit(limit).offset(offset)))
 
     def update_profile(
-        self, session: Session, *, owner_id: int, voice_id: int, changes: dict[str, Any]
+        self, session: Session, *, owner_id: int, voice_id: int, changes: dict[str, Any], engine: EngineInfo
     ) -> VoiceProfile:
         profile = self.get_profile(session, owner_id=owner_id, voice_id=voice_id)
         if "language" in changes:
-            changes["language"] = _language(changes["language"], "language") or profile.language
+            changes["language"] = _language(changes["language"], "language", engine) or profile.language
         for field, value in changes.items():
             setattr(profile, field, value)
         session.flush()
@@ -211,8 +217,10 @@ class VoiceService:
         *,
         owner_id: int,
         request: CloneRequest,
+        engine: EngineInfo,
         batch_id: str | None = None,
     ) -> Job:
+        """Check the request against the profile and the configured cloning ``engine``, then queue the job."""
         profile = self.get_profile(session, owner_id=owner_id, voice_id=request.voice_id)
         text = request.input_text.strip()
         if not text:
@@ -225,7 +233,8 @@ class VoiceService:
         check_speed(request.speed)
         if abs(request.pitch) > MAX_PITCH_SEMITONES:
             raise InvalidInput("pitch must be between -12 and +12 semitones", details={"pitch": request.pitch})
-        language = _language(request.language, "language") or profile.language
+        language = _language(request.language or profile.language, "language", engine)
+        assert language is not None
         params = {
             "voice_id": profile.id,
             "input_text": text,
@@ -233,7 +242,7 @@ class VoiceService:
             "speed": request.speed,
             "pitch": request.pitch,
             "output_format": request.output_format.value,
-            "engine": VoiceMatchingCloner.info.name,
+            "engine": engine.name,
         }
         job = job_service.create(
             session, outbox, owner_id=owner_id, kind=JobKind.VOICE_CLONE, params=params, batch_id=batch_id
@@ -260,6 +269,7 @@ class VoiceService:
         voice_ids: Sequence[int],
         texts: Sequence[str],
         template: CloneRequest,
+        engine: EngineInfo,
         max_jobs: int,
     ) -> tuple[str, list[Job]]:
         """One job per (voice, text): many texts in one voice, or one text in many voices. All or nothing."""
@@ -276,7 +286,9 @@ class VoiceService:
                 )
                 try:
                     jobs.append(
-                        self.submit_clone(session, outbox, owner_id=owner_id, request=request, batch_id=batch_id)
+                        self.submit_clone(
+                            session, outbox, owner_id=owner_id, request=request, engine=engine, batch_id=batch_id
+                        )
                     )
                 except InvalidInput as exc:
                     previous = exc.details if isinstance(exc.details, dict) else {}

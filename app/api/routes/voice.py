@@ -37,9 +37,13 @@ SUBMISSION_ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("/engines", response_model=list[EnginePublic])
-def list_engines() -> list[EnginePublic]:
-    """The installed speech engines: which clone a voice, in which languages, under which licence."""
-    matching = VoiceMatchingCloner.info
+def list_engines(engines: EnginesDep) -> list[EnginePublic]:
+    """The installed speech engines: which clone a voice, in which languages, under which licence; ``default``
+    marks the one cloning jobs use."""
+    configured = engines.cloner_info()
+    cloners = (
+        [configured] if configured.name == VoiceMatchingCloner.info.name else [configured, VoiceMatchingCloner.info]
+    )
     stock = [
         EnginePublic(
             name=f"{choice.engine}:{choice.voice}",
@@ -53,14 +57,17 @@ def list_engines() -> list[EnginePublic]:
         for choice in {c.engine + c.voice: c for c in VOICE_CATALOGUE.values()}.values()
     ]
     return [
-        EnginePublic(
-            name=matching.name,
-            kind=matching.kind,
-            clones=matching.clones,
-            languages=matching.languages,
-            licence=matching.licence,
-            description=matching.description,
-            default=True,
+        *(
+            EnginePublic(
+                name=info.name,
+                kind=info.kind,
+                clones=info.clones,
+                languages=info.languages,
+                licence=info.licence,
+                description=info.description,
+                default=info is configured,
+            )
+            for info in cloners
         ),
         *stock,
     ]
@@ -129,11 +136,16 @@ def update_voice(
     session: SessionDep,
     settings: SettingsDep,
     storage: StorageDep,
+    engines: EnginesDep,
     user: CurrentUser,
 ) -> VoicePublic:
     """Rename a voice profile or change its description or language."""
     profile = voice_service.update_profile(
-        session, owner_id=user.id, voice_id=voice_id, changes=body.model_dump(exclude_unset=True, exclude_none=True)
+        session,
+        owner_id=user.id,
+        voice_id=voice_id,
+        changes=body.model_dump(exclude_unset=True, exclude_none=True),
+        engine=engines.cloner_info(),
     )
     return voice_public(profile, storage, settings.download_url_expire_seconds)
 
@@ -158,10 +170,13 @@ def voice_uses(voice_id: VoiceId, session: SessionDep, user: CurrentUser) -> lis
     dependencies=[Depends(limit_by_user("voice"))],
     responses=SUBMISSION_ERRORS,
 )
-def create_clone(body: CloneCreate, session: SessionDep, outbox: OutboxDep, user: CurrentUser) -> CloneJobPublic:
+def create_clone(
+    body: CloneCreate, session: SessionDep, outbox: OutboxDep, engines: EnginesDep, user: CurrentUser
+) -> CloneJobPublic:
     """Start a cloning job: speak ``input_text`` in a voice profile's voice."""
     request = CloneRequest(body.voice_id, body.input_text, body.language, body.speed, body.pitch, body.output_format)
-    return clone_job_public(voice_service.submit_clone(session, outbox, owner_id=user.id, request=request))
+    job = voice_service.submit_clone(session, outbox, owner_id=user.id, request=request, engine=engines.cloner_info())
+    return clone_job_public(job)
 
 
 @router.post(
@@ -172,7 +187,12 @@ def create_clone(body: CloneCreate, session: SessionDep, outbox: OutboxDep, user
     responses=SUBMISSION_ERRORS,
 )
 def create_clone_batch(
-    body: CloneBatchCreate, session: SessionDep, settings: SettingsDep, outbox: OutboxDep, user: CurrentUser
+    body: CloneBatchCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    outbox: OutboxDep,
+    engines: EnginesDep,
+    user: CurrentUser,
 ) -> CloneBatchPublic:
     """One job per voice and text (many texts in one voice, or one text in many voices), under one batch id."""
     template = CloneRequest(0, "", body.language, body.speed, body.pitch, body.output_format)
@@ -183,6 +203,7 @@ def create_clone_batch(
         voice_ids=body.voice_ids,
         texts=body.texts,
         template=template,
+        engine=engines.cloner_info(),
         max_jobs=settings.max_batch_files,
     )
     return CloneBatchPublic(batch_id=batch_id, jobs=[clone_job_public(job) for job in jobs])
