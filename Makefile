@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-ENGINES_STAMP := $(VENV)/.installed-xtts
+ENGINES_STAMP := $(VENV)/.installed-torch-engines
 CODE := app tests benchmarks
 
 .PHONY: install run test lint clean
@@ -18,9 +18,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-# The tests also run the optional XTTS engine's real code path (on a tiny random model), so they need its extra.
-$(ENGINES_STAMP): $(STAMP) scripts/install-xtts.sh
-	scripts/install-xtts.sh $(VENV)
+# The tests also run the optional XTTS and pyannote engines' real code paths (on tiny random models), so they need
+# their extras.
+$(ENGINES_STAMP): $(STAMP) scripts/install-torch-engines.sh
+	scripts/install-torch-engines.sh $(VENV)
 	@touch $(ENGINES_STAMP)
 
 run: $(STAMP)

@@ -6,9 +6,9 @@ in two different excerpts), a voice profile is made from one recording; ten sent
 embeddings against a *different* recording of the same speaker, beside (c) that recording's own similarity to the
 profile (the ceiling: what a perfect clone could reach). Similarity is measured with two embedders: the bundled
 ONNX d-vector (which the engine itself uses to choose the stock voice) and resemblyzer's GE2E encoder (independent
-of the engine; installed by scripts/install-xtts.sh, as it needs torch). Also: round-trip WER by the bundled Whisper,
-and the real-time factor of synthesis. Targets on 2 CPU cores: RTF <= 0.5, resemblyzer gain over the floor >= 0.10,
-WER <= 10 %.
+of the engine; installed by scripts/install-torch-engines.sh, as it needs torch). Also: round-trip WER by the
+bundled Whisper, and the real-time factor of synthesis. Targets on 2 CPU cores: RTF <= 0.5, resemblyzer gain over
+the floor >= 0.10, WER <= 10 %.
 
     .venv/bin/python -m benchmarks.clone_quality_speed
 """

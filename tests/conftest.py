@@ -15,6 +15,7 @@ pytest_plugins = [
     "tests.fixtures.services",
     "tests.fixtures.testdata",
     "tests.fixtures.xtts",
+    "tests.fixtures.pyannote",
     "tests.fixtures.s3",
     "tests.fixtures.models",
     "tests.fixtures.media_server",

@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     xtts_model_dir: Path | None = None
     """An XTTS v2 weights folder (``config.json``, ``model.pth``, ``vocab.json``; needs the ``xtts`` extra). When
     set, cloning jobs use XTTS instead of the bundled voice-matching engine."""
+    pyannote_diarization_dir: Path | None = None
+    """A pyannote.audio diarization pipeline folder (``config.yaml`` + its models, e.g. speaker-diarization-3.1 or
+    community-1; needs the ``pyannote`` extra). When set, it diarizes instead of the bundled diarizer."""
     device_strategy: Literal["auto", "cpu", "cuda"] = "auto"
     """``auto`` uses CUDA with float16 where a GPU is visible, else CPU with int8."""
     whisper_compute_type: str | None = None

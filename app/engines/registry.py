@@ -24,6 +24,7 @@ from app.engines.speaker import (
     bundled_embedder_model,
     segmentation_onnx,
 )
+from app.engines.speaker.pyannote import PyannoteDiarizer
 from app.engines.synthesis import SpeechSynthesizer, best_voice_for, load_bundled_synthesizer, no_voice_reason
 from app.engines.transcriber import Transcriber
 from app.engines.voice import EngineInfo, VoiceCloner, VoiceMatchingCloner
@@ -110,13 +111,19 @@ class EngineRegistry:
             return self._transcriber
 
     def diarizer(self) -> Diarizer:
+        """The pyannote pipeline in ``PYANNOTE_DIARIZATION_DIR`` when set, else the bundled diarizer."""
         embedder = self.embedder()
+        settings = self._settings
         with self._lock:
             if self._diarizer is None:
                 started = time.perf_counter()
-                threads = self._settings.cpu_threads
-                segmenter = PyanNetSegmenter(segmentation_onnx(self._settings.model_cache), cpu_threads=threads)
-                self._diarizer = BundledDiarizer(segmenter, embedder)
+                if settings.pyannote_diarization_dir is not None:
+                    device, _precision = resolve_device(settings.device_strategy)
+                    self._diarizer = PyannoteDiarizer(settings.pyannote_diarization_dir, embedder, device=device)
+                else:
+                    threads = settings.cpu_threads
+                    segmenter = PyanNetSegmenter(segmentation_onnx(settings.model_cache), cpu_threads=threads)
+                    self._diarizer = BundledDiarizer(segmenter, embedder)
                 MODEL_LOAD_SECONDS.labels(self._diarizer.name).observe(time.perf_counter() - started)
             return self._diarizer
 
