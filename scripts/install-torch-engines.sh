@@ -22,8 +22,11 @@ import pathlib, sysconfig
 for library in pathlib.Path(sysconfig.get_paths()["purelib"], "torchaudio", "lib").glob("*.so"):
     library.unlink()
 PY
+# pyannote's ToTaToNet separation model needs asteroid's DPRNN; asteroid's own requirements (pesq, pb_bss_eval, ...)
+# serve its training recipes, need a compiler, and are never imported by it.
+"${pip[@]}" --no-deps 'asteroid==0.5.1'
 # resemblyzer's only unmet requirement is webrtcvad, whose sdist needs a compiler; the wheels package provides it.
 "${pip[@]}" --no-deps 'resemblyzer==0.1.4'
 "${pip[@]}" 'webrtcvad-wheels==2.0.14'
-PYANNOTE_METRICS_ENABLED=0 "$venv/bin/python" -c 'import TTS.tts.models.xtts, pyannote.audio, resemblyzer' \
+PYANNOTE_METRICS_ENABLED=0 "$venv/bin/python" -c 'import TTS.tts.models.xtts, pyannote.audio, asteroid.masknn, resemblyzer' \
   && echo "torch engines installed in $venv"

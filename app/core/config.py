@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     pyannote_diarization_dir: Path | None = None
     """A pyannote.audio diarization pipeline folder (``config.yaml`` + its models, e.g. speaker-diarization-3.1 or
     community-1; needs the ``pyannote`` extra). When set, it diarizes instead of the bundled diarizer."""
+    pyannote_separation_dir: Path | None = None
+    """A pyannote.audio speech separation pipeline folder (e.g. speech-separation-ami-1.0; needs the ``pyannote``
+    extra and asteroid). When set, speaker extraction unmixes voices instead of masking the recording."""
     device_strategy: Literal["auto", "cpu", "cuda"] = "auto"
     """``auto`` uses CUDA with float16 where a GPU is visible, else CPU with int8."""
     whisper_compute_type: str | None = None

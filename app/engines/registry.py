@@ -25,12 +25,14 @@ from app.engines.speaker import (
     segmentation_onnx,
 )
 from app.engines.speaker.pyannote import PyannoteDiarizer
+from app.engines.speaker.separation import PyannoteSeparator
 from app.engines.synthesis import SpeechSynthesizer, best_voice_for, load_bundled_synthesizer, no_voice_reason
 from app.engines.transcriber import Transcriber
 from app.engines.voice import EngineInfo, VoiceCloner, VoiceMatchingCloner
 from app.engines.voice.xtts import XttsCloner, xtts_info
 from app.engines.whisper import FasterWhisperTranscriber
 from app.pipelines.diarization import BundledDiarizer
+from app.pipelines.extraction import DiarizationGuidedExtractor, Separator
 from app.pipelines.translation import DubbingVoice
 
 logger = logging.getLogger(__name__)
@@ -44,6 +46,7 @@ class EngineRegistry:
         self._diarizer: Diarizer | None = None
         self._embedder: SpeakerEmbedder | None = None
         self._cloner: VoiceCloner | None = None
+        self._separator: Separator | None = None
         self._synthesizers: dict[str, SpeechSynthesizer] = {}
 
     def voice_for(self, language: str) -> DubbingVoice:
@@ -126,6 +129,21 @@ class EngineRegistry:
                     self._diarizer = BundledDiarizer(segmenter, embedder)
                 MODEL_LOAD_SECONDS.labels(self._diarizer.name).observe(time.perf_counter() - started)
             return self._diarizer
+
+    def separator(self) -> Separator:
+        """The pyannote separation pipeline in ``PYANNOTE_SEPARATION_DIR`` when set, else diarization-guided
+        masking."""
+        settings = self._settings
+        with self._lock:
+            if self._separator is None:
+                if settings.pyannote_separation_dir is not None:
+                    started = time.perf_counter()
+                    device, _precision = resolve_device(settings.device_strategy)
+                    self._separator = PyannoteSeparator(settings.pyannote_separation_dir, device=device)
+                    MODEL_LOAD_SECONDS.labels(self._separator.name).observe(time.perf_counter() - started)
+                else:
+                    self._separator = DiarizationGuidedExtractor()
+            return self._separator
 
     def _load_transcriber(self) -> Transcriber:
         settings = self._settings

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -56,7 +56,28 @@ class ExtractionResult:
         }
 
 
-def _merged(turns: Sequence[SpeakerTurn], pad: float) -> tuple[np.ndarray, np.ndarray]:
+class Separator(Protocol):
+    """One audio track per diarized speaker: by masking (bundled) or by a separation model (where installed)."""
+
+    name: str
+
+    def extract(
+        self,
+        audio_path: Path,
+        diarization: Diarization,
+        output_dir: Path,
+        fmt: AudioFormat,
+        hook: ProgressHook | None = None,
+    ) -> ExtractionResult:
+        """Write ``output_dir/<speaker>.<fmt>`` for every speaker of ``diarization``.
+
+        Raises:
+            InvalidAudio: the file is not decodable audio.
+        """
+        ...
+
+
+def merged_spans(turns: Sequence[SpeakerTurn], pad: float) -> tuple[np.ndarray, np.ndarray]:
     """Disjoint (start, end) arrays covering ``turns``, each widened by ``pad`` on both sides."""
     spans = sorted((turn.start - pad, turn.end + pad) for turn in turns)
     merged: list[list[float]] = []
@@ -109,7 +130,7 @@ class DiarizationGuidedExtractor:
         rate = min(info.sample_rate, MAX_SAMPLE_RATE)
         speakers = diarization.speakers
         spans = {
-            speaker: _merged([t for t in diarization.turns if t.speaker == speaker], FADE_SECONDS / 2)
+            speaker: merged_spans([t for t in diarization.turns if t.speaker == speaker], FADE_SECONDS / 2)
             for speaker in speakers
         }
         paths = {speaker: output_dir / f"{speaker}.{fmt.value}" for speaker in speakers}

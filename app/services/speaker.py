@@ -25,7 +25,7 @@ from app.models.job import Job, JobKind
 from app.pipelines import diarization as diarization_pipeline
 from app.pipelines.attribution import attribute_speakers
 from app.pipelines.encode import AudioFormat
-from app.pipelines.extraction import DiarizationGuidedExtractor
+from app.pipelines.extraction import Separator
 from app.pipelines.formats import TranscriptFormat, render_rttm, render_transcript
 from app.pipelines.hooks import ProgressHook, relabelled
 from app.pipelines.naming import KnownVoice, NamedSpeaker, name_speakers
@@ -65,6 +65,8 @@ class SpeakerRequest:
 
 class SpeakerEngines(Protocol):
     def diarizer(self) -> Diarizer: ...
+
+    def separator(self) -> Separator: ...
 
     def transcriber(self) -> Transcriber: ...
 
@@ -195,7 +197,9 @@ class SpeakerService:
                 "known_voices": [asdict(n) for n in named],
             }
             if job.kind == JobKind.SPEAKER_EXTRACTION:
-                result["extraction"] = self._extract(job, path, diarization, storage, prefix, artifacts, hook)
+                result["extraction"] = self._extract(
+                    job, path, diarization, engines.separator(), storage, prefix, artifacts, hook
+                )
             elif params.get("transcribe"):
                 result["transcript"] = self._transcribe(
                     path,
@@ -241,6 +245,7 @@ class SpeakerService:
         job: Job,
         path: Path,
         diarization: Diarization,
+        separator: Separator,
         storage: Storage,
         prefix: str,
         artifacts: dict[str, str],
@@ -248,7 +253,7 @@ class SpeakerService:
     ) -> dict[str, Any]:
         fmt = AudioFormat(job.params.get("output_format", AudioFormat.WAV))
         with tempfile.TemporaryDirectory(prefix="audio-api-tracks-") as folder:
-            extracted = DiarizationGuidedExtractor().extract(path, diarization, Path(folder), fmt, hook)
+            extracted = separator.extract(path, diarization, Path(folder), fmt, hook)
             for track in extracted.tracks:
                 name = track_artifact(track.speaker, fmt)
                 with track.path.open("rb") as file:
