@@ -14,8 +14,10 @@ from app.models.job import JobStatus
 from app.models.voice import VoiceProfile
 from app.workers.context import WorkerContext, build_worker_context
 from tests.conftest import SettingsFactory
-from tests.utils import assert_error, auth_headers
-from tests.workers.test_voice_jobs import audio_of, clone
+from tests.utils import assert_error
+from tests.workers.test_voice_jobs import audio_of, clone, jfk_voice
+
+__all__ = ["jfk_voice"]  # the fixture: a profile made from jfk.flac through the API
 
 
 @pytest.fixture
@@ -29,23 +31,14 @@ def ctx(settings: Settings) -> WorkerContext:
 
 
 def test_xtts_is_the_default_engine_and_clones_in_its_languages(
-    client: TestClient, ctx: WorkerContext, testdata_dir: Path
+    client: TestClient, ctx: WorkerContext, jfk_voice: tuple[dict[str, str], int]
 ) -> None:
     engines = client.get("/api/v1/voice/engines").json()
     assert [(e["name"], e["default"]) for e in engines if e["kind"] != "stock voice"] == [
         ("xtts-v2", True),
         ("voice-matching (nearest stock voice + timbre equalisation)", False),
     ]
-    headers = auth_headers(client)
-    with (testdata_dir / "jfk.flac").open("rb") as file:
-        response = client.post(
-            "/api/v1/voice/voices/",
-            headers=headers,
-            files={"file": ("jfk.flac", file)},
-            data={"name": "JFK", "consent": "true", "language": "en"},
-        )
-    assert response.status_code == 201, response.text
-    voice_id = response.json()["id"]
+    headers, voice_id = jfk_voice
 
     refused = client.post(
         "/api/v1/voice/clone/", headers=headers, json={"voice_id": voice_id, "input_text": "Hej.", "language": "sv"}

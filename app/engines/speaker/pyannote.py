@@ -31,8 +31,48 @@ logger = logging.getLogger(__name__)
 
 CENTROID_SECONDS = 30.0
 """Speech per speaker, longest turns first, that goes into that speaker's centroid."""
+LOAD_ERRORS = (OSError, ValueError, KeyError, TypeError, RuntimeError, ImportError, EOFError, pickle.UnpicklingError)
+"""What a missing file, a corrupt checkpoint or a config naming an absent class raise while a pipeline loads."""
 _STEPS = {"segmentation": "segmenting", "embeddings": "embedding"}
 """pyannote's progress steps -> the service's diarization steps (everything else counts as clustering)."""
+
+
+def load_pipeline(folder: Path, *, engine: str, purpose: str, device: str) -> tuple[Any, Any]:
+    """``(torch, pipeline)`` for the pyannote pipeline in ``folder``, moved to ``device``.
+
+    Args:
+        folder: holds the pipeline's ``config.yaml`` and the models it names.
+        engine: the engine's name in error details.
+        purpose: what the pipeline does, for messages (``diarization``, ``speech separation``).
+        device: ``cpu`` or ``cuda``.
+
+    Raises:
+        ModelNotAvailable: no ``config.yaml``, the ``pyannote`` extra is missing, or the pipeline does not load.
+    """
+    if not (folder / "config.yaml").is_file():
+        logger.error("the %s folder %s holds no config.yaml", purpose, folder)
+        raise ModelNotAvailable(
+            f"The {purpose} pipeline is not installed", details={"engine": engine, "missing": ["config.yaml"]}
+        )
+    os.environ["PYANNOTE_METRICS_ENABLED"] = "0"  # read by pyannote.audio when it is first imported
+    try:
+        import torch
+        from pyannote.audio import Pipeline
+    except ImportError as exc:
+        logger.error("a %s folder is configured but the pyannote extra is not installed: %s", purpose, exc)
+        raise ModelNotAvailable(
+            f"The {purpose} engine is not installed", details={"engine": engine, "install": "audio-api[pyannote]"}
+        ) from exc
+    failed = ModelNotAvailable(f"The {purpose} pipeline could not be loaded", details={"engine": engine})
+    try:
+        pipeline = Pipeline.from_pretrained(folder)
+    except LOAD_ERRORS as exc:
+        logger.error("could not load the pyannote %s pipeline in %s: %s", purpose, folder, exc)
+        raise failed from exc
+    if pipeline is None:
+        raise failed
+    pipeline.to(torch.device(device))
+    return torch, pipeline
 
 
 class PyannoteDiarizer:
@@ -49,33 +89,8 @@ class PyannoteDiarizer:
     """
 
     def __init__(self, folder: Path, embedder: SpeakerEmbedder, *, device: str = "cpu") -> None:
-        if not (folder / "config.yaml").is_file():
-            logger.error("PYANNOTE_DIARIZATION_DIR %s holds no config.yaml", folder)
-            raise ModelNotAvailable(
-                "The diarization pipeline is not installed", details={"engine": "pyannote", "missing": ["config.yaml"]}
-            )
-        os.environ["PYANNOTE_METRICS_ENABLED"] = "0"  # read by pyannote.audio when it is first imported
-        try:
-            import torch
-            from pyannote.audio import Pipeline
-        except ImportError as exc:
-            logger.error("PYANNOTE_DIARIZATION_DIR is set but the pyannote extra is not installed: %s", exc)
-            raise ModelNotAvailable(
-                "The diarization engine is not installed",
-                details={"engine": "pyannote", "install": "audio-api[pyannote]"},
-            ) from exc
-        try:
-            pipeline = Pipeline.from_pretrained(folder)
-        except (OSError, ValueError, KeyError, TypeError, RuntimeError, EOFError, pickle.UnpicklingError) as exc:
-            logger.error("could not load the pyannote pipeline in %s: %s", folder, exc)
-            raise ModelNotAvailable(
-                "The diarization pipeline could not be loaded", details={"engine": "pyannote"}
-            ) from exc
-        if pipeline is None:
-            raise ModelNotAvailable("The diarization pipeline could not be loaded", details={"engine": "pyannote"})
-        pipeline.to(torch.device(device))
+        self._torch, pipeline = load_pipeline(folder, engine="pyannote", purpose="diarization", device=device)
         self.name = f"pyannote ({folder.name})"
-        self._torch = torch
         self._pipeline: Any = pipeline  # called with per-file speaker counts, which its typing does not list
         self._embedder = embedder
         self._lock = threading.Lock()

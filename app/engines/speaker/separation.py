@@ -14,9 +14,6 @@ result says so. Separation works at 16 kHz on the whole recording in memory.
 
 from __future__ import annotations
 
-import logging
-import os
-import pickle
 import threading
 from contextlib import ExitStack
 from pathlib import Path
@@ -24,14 +21,12 @@ from typing import Any
 
 import numpy as np
 
-from app.engines.errors import ModelNotAvailable
 from app.engines.speaker.base import Diarization
+from app.engines.speaker.pyannote import load_pipeline
 from app.pipelines.audio import SAMPLE_RATE, decode_audio
 from app.pipelines.encode import AudioEncoder, AudioFormat
 from app.pipelines.extraction import FADE_SECONDS, ExtractionResult, SpeakerTrack, merged_spans, speaker_gain
 from app.pipelines.hooks import ProgressHook, setup_hook
-
-logger = logging.getLogger(__name__)
 
 OVERLAP_POLICY = "separated by the model: each track holds only its own speaker, overlaps included"
 PEAK = 0.99
@@ -49,45 +44,10 @@ class PyannoteSeparator:
     """
 
     def __init__(self, folder: Path, *, device: str = "cpu") -> None:
-        if not (folder / "config.yaml").is_file():
-            logger.error("PYANNOTE_SEPARATION_DIR %s holds no config.yaml", folder)
-            raise ModelNotAvailable(
-                "The speech separation pipeline is not installed",
-                details={"engine": "pyannote-separation", "missing": ["config.yaml"]},
-            )
-        os.environ["PYANNOTE_METRICS_ENABLED"] = "0"  # read by pyannote.audio when it is first imported
-        try:
-            import torch
-            from pyannote.audio import Pipeline
-        except ImportError as exc:
-            logger.error("PYANNOTE_SEPARATION_DIR is set but the pyannote extra is not installed: %s", exc)
-            raise ModelNotAvailable(
-                "The speech separation engine is not installed",
-                details={"engine": "pyannote-separation", "install": "audio-api[pyannote]"},
-            ) from exc
-        try:
-            pipeline = Pipeline.from_pretrained(folder)
-        except (
-            OSError,
-            ValueError,
-            KeyError,
-            TypeError,
-            RuntimeError,
-            ImportError,
-            EOFError,
-            pickle.UnpicklingError,
-        ) as exc:
-            logger.error("could not load the pyannote separation pipeline in %s: %s", folder, exc)
-            raise ModelNotAvailable(
-                "The speech separation pipeline could not be loaded", details={"engine": "pyannote-separation"}
-            ) from exc
-        if pipeline is None:
-            raise ModelNotAvailable(
-                "The speech separation pipeline could not be loaded", details={"engine": "pyannote-separation"}
-            )
-        pipeline.to(torch.device(device))
+        self._torch, pipeline = load_pipeline(
+            folder, engine="pyannote-separation", purpose="speech separation", device=device
+        )
         self.name = f"pyannote speech separation ({folder.name})"
-        self._torch = torch
         self._pipeline: Any = pipeline
         self._lock = threading.Lock()
 
