@@ -109,7 +109,9 @@ def recover() -> None:
     from app.services.progress import build_publisher
 
     settings = get_settings()
-    outbox = JobOutbox(CeleryTaskDispatcher(create_celery(settings)), build_publisher(settings.redis_url))
+    outbox = JobOutbox(
+        CeleryTaskDispatcher(create_celery(settings)), build_publisher(settings.redis_url, settings.signal_dir)
+    )
     engine = build_engine(settings.sqlalchemy_url)
     with build_session_factory(engine)() as session:
         count = job_service.recover_orphans(session, outbox)

@@ -76,13 +76,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.session_factory = session_factory
     app.state.celery = celery
-    app.state.outbox = JobOutbox(CeleryTaskDispatcher(celery), build_publisher(settings.redis_url))
+    app.state.outbox = JobOutbox(CeleryTaskDispatcher(celery), build_publisher(settings.redis_url, settings.signal_dir))
     app.state.storage = build_storage(settings, download_signer(settings))
     app.state.catalog = LanguageCatalog(settings)
     app.state.engines = EngineRegistry(settings)  # loads models only on first use (voice-sample checks)
     app.state.url_policy = UrlPolicy(settings.url_fetch_allowed_networks)
     app.state.rate_limiter = RateLimiter(settings.limiter_storage_url)
-    app.state.job_stream = build_job_stream(settings.redis_url, session_factory, settings.progress_poll_seconds)
+    app.state.job_stream = build_job_stream(settings, session_factory)
     app.state.metric_collectors = [
         QueueCollector(lambda: _queue_counts(session_factory)),
         ResourceCollector(),

@@ -1,10 +1,12 @@
-"""Plain helper functions shared by API tests."""
+"""Plain helpers shared by the tests."""
 
 from __future__ import annotations
 
 import uuid
 
 from fastapi.testclient import TestClient
+
+from app.schemas.job import JobEvent
 
 PASSWORD = "StrongPass123!"
 
@@ -31,3 +33,10 @@ def assert_error(response_json: dict[str, object], error_code: str) -> None:
     assert set(response_json) == {"error_code", "message", "details"}, response_json
     assert response_json["error_code"] == error_code, response_json
     assert isinstance(response_json["message"], str) and response_json["message"]
+
+
+class NullProgressPublisher:
+    """Publishes nothing: for tests of job rules whose events nobody follows."""
+
+    def publish(self, owner_id: int, event: JobEvent) -> None:
+        return None

@@ -145,8 +145,10 @@ class Settings(BaseSettings):
     rate_limit_speaker: str = "20/minute"
     """Speaker analysis submissions (diarization, extraction) per user."""
 
-    progress_poll_seconds: float = Field(default=0.2, gt=0)
-    """How often a WebSocket checks the database for job changes when no Redis pub/sub is configured."""
+    progress_poll_seconds: float = Field(default=1.0, gt=0)
+    """Without Redis pub/sub: how often a WebSocket re-reads the job rows even when no change was signalled."""
+    progress_signal_seconds: float = Field(default=0.02, gt=0)
+    """Without Redis pub/sub: how often a WebSocket checks its owner's change signal (one stat, no query)."""
 
     cors_origins: list[str] = []
 
@@ -200,6 +202,11 @@ class Settings(BaseSettings):
     @property
     def model_cache(self) -> Path:
         return self.model_cache_dir or self.data_dir / "models"
+
+    @property
+    def signal_dir(self) -> Path:
+        """Where the embedded mode's per-owner job-change signal files live (see ``app.services.progress``)."""
+        return self.data_dir / "signals"
 
 
 def normalise_database_url(url: str) -> str:

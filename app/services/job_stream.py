@@ -4,15 +4,17 @@ Both sources start with a snapshot of the owner's unfinished jobs (or of the one
 connects late still sees where things stand, then yield every change:
 - ``RedisJobStream`` (production): subscribes to the owner's pub/sub channel *before* taking the snapshot, so no
   change falls in between.
-- ``PollingJobStream`` (embedded mode, no Redis): reads the owner's recently updated job rows every poll interval.
+- ``PollingJobStream`` (embedded mode, no Redis): reads the owner's recently updated job rows whenever the owner's
+  signal file changes (checked with one stat every ``progress_signal_seconds``), and every poll interval anyway.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Protocol
 
 import redis.asyncio as aioredis
@@ -20,10 +22,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from app.core.config import Settings
 from app.db.base import utcnow
 from app.models.job import Job, JobStatus
 from app.schemas.job import JobEvent
-from app.services.progress import channel_for, job_event
+from app.services.progress import channel_for, job_event, signal_file
 
 UNFINISHED = (JobStatus.PENDING, JobStatus.PROCESSING)
 
@@ -44,9 +47,19 @@ def _signature(event: JobEvent) -> tuple[object, ...]:
 
 
 class PollingJobStream:
-    def __init__(self, session_factory: sessionmaker[Session], poll_seconds: float) -> None:
+    def __init__(
+        self, session_factory: sessionmaker[Session], signal_dir: Path, *, poll_seconds: float, signal_seconds: float
+    ) -> None:
         self._session_factory = session_factory
+        self._signal_dir = signal_dir
         self._poll_seconds = poll_seconds
+        self._signal_seconds = signal_seconds
+
+    def _signalled(self, owner_id: int) -> int:
+        try:
+            return signal_file(self._signal_dir, owner_id).stat().st_mtime_ns
+        except OSError:
+            return 0
 
     def _changed_since(self, owner_id: int, job_id: int | None, since: object) -> list[JobEvent]:
         query = select(Job).where(Job.owner_id == owner_id, Job.updated_at >= since)
@@ -55,15 +68,20 @@ class PollingJobStream:
         with self._session_factory() as session:
             return [job_event(job) for job in session.scalars(query.order_by(Job.id))]
 
-    async def events(self, owner_id: int, job_id: int | None = None) -> AsyncIterator[JobEvent]:
+    async def events(self, owner_id: int, job_id: int | None = None) -> AsyncGenerator[JobEvent, None]:
         sent: dict[int, tuple[object, ...]] = {}
         # Clocks of the API and worker hosts may differ slightly: look back a little and de-duplicate.
         since = utcnow() - timedelta(seconds=2)
+        seen = self._signalled(owner_id)  # before the snapshot, so no change falls in between
         for event in await run_in_threadpool(_snapshot, self._session_factory, owner_id, job_id):
             sent[event.job_id] = _signature(event)
             yield event
         while True:
-            await asyncio.sleep(self._poll_seconds)
+            waited = 0.0
+            while waited < self._poll_seconds and self._signalled(owner_id) == seen:
+                await asyncio.sleep(self._signal_seconds)
+                waited += self._signal_seconds
+            seen = self._signalled(owner_id)
             now = utcnow()
             for event in await run_in_threadpool(self._changed_since, owner_id, job_id, since):
                 if sent.get(event.job_id) != _signature(event):
@@ -95,7 +113,12 @@ class RedisJobStream:
             await client.aclose()
 
 
-def build_job_stream(redis_url: str | None, session_factory: sessionmaker[Session], poll_seconds: float) -> JobStream:
-    if redis_url is None:
-        return PollingJobStream(session_factory, poll_seconds)
-    return RedisJobStream(redis_url, session_factory)
+def build_job_stream(settings: Settings, session_factory: sessionmaker[Session]) -> JobStream:
+    if settings.redis_url is None:
+        return PollingJobStream(
+            session_factory,
+            settings.signal_dir,
+            poll_seconds=settings.progress_poll_seconds,
+            signal_seconds=settings.progress_signal_seconds,
+        )
+    return RedisJobStream(settings.redis_url, session_factory)

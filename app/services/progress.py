@@ -1,13 +1,16 @@
 """Job change events: one shape for every kind, published after each committed change.
 
 With Redis configured, events go out on a per-owner pub/sub channel that WebSockets subscribe to. Without it (the
-embedded mode) nothing is published and WebSockets poll the job rows instead; the message shape is the same.
+embedded mode, one host) a publish only touches the owner's signal file, and WebSockets, which read the job rows
+themselves, watch that file's modification time to know when to read: a stat every few milliseconds instead of a
+database query. The message shape is the same either way.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 from typing import Protocol
 
 import redis
@@ -49,11 +52,24 @@ class ProgressPublisher(Protocol):
     def publish(self, owner_id: int, event: JobEvent) -> None: ...
 
 
-class NullProgressPublisher:
-    """The embedded mode: subscribers read the job rows themselves."""
+def signal_file(signal_dir: Path, owner_id: int) -> Path:
+    """The file whose modification time changes whenever one of ``owner_id``'s jobs does (embedded mode)."""
+    return signal_dir / str(owner_id)
+
+
+class SignalFilePublisher:
+    """The embedded mode: marks that the owner's jobs changed; subscribers then read the job rows themselves."""
+
+    def __init__(self, signal_dir: Path) -> None:
+        self._signal_dir = signal_dir
 
     def publish(self, owner_id: int, event: JobEvent) -> None:
-        return None
+        # Advisory, like Redis: subscribers also re-read on their own poll interval, so a failed touch loses nothing.
+        try:
+            self._signal_dir.mkdir(parents=True, exist_ok=True)
+            signal_file(self._signal_dir, owner_id).touch()
+        except OSError:
+            logger.warning("could not signal progress of job %s", event.job_id, exc_info=True)
 
 
 class RedisProgressPublisher:
@@ -68,7 +84,7 @@ class RedisProgressPublisher:
             logger.warning("could not publish progress of job %s", event.job_id, exc_info=True)
 
 
-def build_publisher(redis_url: str | None) -> ProgressPublisher:
+def build_publisher(redis_url: str | None, signal_dir: Path) -> ProgressPublisher:
     if redis_url is None:
-        return NullProgressPublisher()
+        return SignalFilePublisher(signal_dir)
     return RedisProgressPublisher(redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5))

@@ -45,7 +45,7 @@ def build_worker_context(settings: Settings) -> WorkerContext:
         settings=settings,
         session_factory=build_session_factory(build_engine(settings.sqlalchemy_url)),
         storage=build_storage(settings, download_signer(settings)),
-        publisher=build_publisher(settings.redis_url),
+        publisher=build_publisher(settings.redis_url, settings.signal_dir),
         engines=EngineRegistry(settings),
         catalog=LanguageCatalog(settings),
     )

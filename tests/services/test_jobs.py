@@ -15,7 +15,7 @@ from app.models.user import User
 from app.pipelines.hooks import Progress
 from app.services.jobs import job_service
 from app.services.outbox import JobOutbox, QueueUnavailable
-from app.services.progress import NullProgressPublisher
+from tests.utils import NullProgressPublisher
 
 
 class RecordingDispatcher:

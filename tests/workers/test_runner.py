@@ -22,10 +22,11 @@ from app.pipelines.hooks import ProgressHook
 from app.pipelines.transcription import STEP_WEIGHTS
 from app.services.jobs import JobOutcome, job_service
 from app.services.outbox import JobOutbox
-from app.services.progress import NullProgressPublisher, channel_for
+from app.services.progress import channel_for
 from app.services.translation import translation_service
 from app.workers.context import WorkerContext, build_worker_context
 from app.workers.runner import run_job
+from tests.utils import NullProgressPublisher
 
 
 class RecordingDispatcher:

@@ -16,12 +16,12 @@ from app.pipelines.audio import probe_audio
 from app.pipelines.transcription import TranscriptionPipeline
 from app.services.jobs import job_service
 from app.services.outbox import JobOutbox
-from app.services.progress import NullProgressPublisher
 from app.services.translation import translation_service
 from app.workers.context import WorkerContext, build_worker_context
 from app.workers.runner import run_job
 from app.workers.translation import _process
 from tests.conftest import SettingsFactory
+from tests.utils import NullProgressPublisher
 from tests.workers.test_runner import RecordingDispatcher, reload
 
 
