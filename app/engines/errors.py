@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
+import pickle
+
 from app.core.errors import ServiceUnavailable
+
+MODEL_LOAD_ERRORS = (
+    OSError,
+    ValueError,
+    KeyError,
+    TypeError,
+    RuntimeError,
+    ImportError,
+    EOFError,
+    pickle.UnpicklingError,
+)
+"""What a missing file, a corrupt checkpoint or a config naming an absent class raise while torch-based models load
+(torch.load, coqui-tts, pyannote): engines turn them into ``ModelNotAvailable``."""
 
 
 class ModelNotAvailable(ServiceUnavailable):

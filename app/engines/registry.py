@@ -47,6 +47,7 @@ class EngineRegistry:
         self._embedder: SpeakerEmbedder | None = None
         self._cloner: VoiceCloner | None = None
         self._separator: Separator | None = None
+        self._cloner_info: EngineInfo | None = None
         self._synthesizers: dict[str, SpeechSynthesizer] = {}
 
     def voice_for(self, language: str) -> DubbingVoice:
@@ -82,8 +83,10 @@ class EngineRegistry:
         Raises:
             ModelNotAvailable: ``XTTS_MODEL_DIR`` is set but the folder is missing or incomplete.
         """
-        model_dir = self._settings.xtts_model_dir
-        return xtts_info(model_dir) if model_dir is not None else VoiceMatchingCloner.info
+        if self._cloner_info is None:  # read once: every clone request asks, and the folder is configuration
+            model_dir = self._settings.xtts_model_dir
+            self._cloner_info = xtts_info(model_dir) if model_dir is not None else VoiceMatchingCloner.info
+        return self._cloner_info
 
     def cloner(self) -> VoiceCloner:
         """XTTS v2 when ``XTTS_MODEL_DIR`` is set, else the bundled voice-matching engine."""

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import logging
 import os
-import pickle
 import threading
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from app.engines.errors import ModelNotAvailable
+from app.engines.errors import MODEL_LOAD_ERRORS, ModelNotAvailable
 from app.engines.speaker.base import Diarization, DiarizationOptions, SpeakerEmbedder, SpeakerTurn
 from app.pipelines.audio import SAMPLE_RATE, decode_audio
 from app.pipelines.hooks import ProgressHook, setup_hook
@@ -31,8 +30,6 @@ logger = logging.getLogger(__name__)
 
 CENTROID_SECONDS = 30.0
 """Speech per speaker, longest turns first, that goes into that speaker's centroid."""
-LOAD_ERRORS = (OSError, ValueError, KeyError, TypeError, RuntimeError, ImportError, EOFError, pickle.UnpicklingError)
-"""What a missing file, a corrupt checkpoint or a config naming an absent class raise while a pipeline loads."""
 _STEPS = {"segmentation": "segmenting", "embeddings": "embedding"}
 """pyannote's progress steps -> the service's diarization steps (everything else counts as clustering)."""
 
@@ -66,7 +63,7 @@ def load_pipeline(folder: Path, *, engine: str, purpose: str, device: str) -> tu
     failed = ModelNotAvailable(f"The {purpose} pipeline could not be loaded", details={"engine": engine})
     try:
         pipeline = Pipeline.from_pretrained(folder)
-    except LOAD_ERRORS as exc:
+    except MODEL_LOAD_ERRORS as exc:
         logger.error("could not load the pyannote %s pipeline in %s: %s", purpose, folder, exc)
         raise failed from exc
     if pipeline is None:

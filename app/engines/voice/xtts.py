@@ -14,14 +14,13 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import pickle
 import threading
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from app.engines.errors import ModelNotAvailable
+from app.engines.errors import MODEL_LOAD_ERRORS, ModelNotAvailable
 from app.engines.synthesis import VoiceNotAvailable
 from app.engines.synthesis.base import SynthesizedSpeech, check_speed
 from app.engines.voice.base import EngineInfo, SpeakerReference
@@ -113,7 +112,7 @@ class XttsCloner:
             config.load_json(str(model_dir / "config.json"))
             model = Xtts(config)
             model.load_checkpoint(config, checkpoint_dir=str(model_dir), use_deepspeed=False)
-        except (RuntimeError, OSError, ValueError, KeyError, EOFError, pickle.UnpicklingError) as exc:
+        except MODEL_LOAD_ERRORS as exc:
             logger.error("could not load XTTS from %s: %s", model_dir, exc)
             raise ModelNotAvailable("The voice cloning model could not be loaded", details={"engine": NAME}) from exc
         self._torch = torch
