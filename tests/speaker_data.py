@@ -45,6 +45,26 @@ def longest_solo_stretch(reference: Annotation, speaker: str) -> tuple[float, fl
     return best.start, best.end
 
 
+def solo_speech(testdata: Path, stem: str, speaker: str) -> np.ndarray:
+    """Everything ``speaker`` says alone in the AMI excerpt ``stem`` (overlaps with others left out), joined."""
+    reference = read_rttm(testdata / f"{stem}.rttm")
+    audio = decode_audio(testdata / f"{stem}.wav")
+    others = [s for s, _, label in reference.itertracks(yield_label=True) if label != speaker]
+    pieces = []
+    for segment, _, label in reference.itertracks(yield_label=True):
+        if label != speaker:
+            continue
+        solo = segment
+        for other in others:
+            if other.start <= solo.start < other.end:
+                solo = Segment(min(other.end, solo.end), solo.end)
+            if solo.start < other.start < solo.end:
+                solo = Segment(solo.start, other.start)
+        if solo.duration > 0.3:
+            pieces.append(audio[int(solo.start * SAMPLE_RATE) : int(solo.end * SAMPLE_RATE)])
+    return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
+
+
 @dataclass(frozen=True)
 class TwoSpeakerMix:
     """Two real speakers taking turns, with one short overlap, and each speaker's own signal."""

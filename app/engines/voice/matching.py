@@ -34,6 +34,8 @@ ENROLMENT_SENTENCE = {
 }
 PITCH_WINDOW_SEMITONES = 12.0
 SLOWER_VOICE_MARGIN = 0.1
+DECISIVE_MARGIN = 2 * SLOWER_VOICE_MARGIN
+"""Similarity lead at which a slower voice of a like envelope wins even outside the pitch window."""
 ENGINE_SPEED_ORDER = ("piper", "kokoro")
 """Fastest first."""
 NAME = "voice-matching (nearest stock voice + timbre equalisation)"
@@ -136,10 +138,12 @@ class VoiceMatchingCloner:
         """The stock voice for ``language`` to adapt, and its embedding similarity to the speaker.
 
         The fastest engine's most similar voice (Piper runs about 7x faster than Kokoro), unless a slower engine's
-        voice within an octave of the speaker's pitch is both clearly more similar (by ``SLOWER_VOICE_MARGIN``)
-        and closer in spectral envelope shape. Embedding similarity alone is a poor chooser: the d-vector rated a
-        female Kokoro voice closest to JFK (0.49 against Piper's male voice at 0.39 on half his recording), while
-        the envelope put Piper nearest; for the female AMI speakers both cues agree on a Kokoro voice.
+        voice is both clearly more similar (by ``SLOWER_VOICE_MARGIN``) and closer in spectral envelope shape, and
+        either lies within an octave of the speaker's pitch or leads by ``DECISIVE_MARGIN``. Embedding similarity
+        alone is a poor chooser: the d-vector rated a female Kokoro voice closest to JFK (0.46 against Piper's male
+        voice at 0.34), while the envelope put Piper nearest. Pitch alone is no better: on a far-field meeting
+        microphone Harvest read one woman's voice at 102 Hz, 12.5 semitones under the Kokoro voice that both
+        embedding (0.65 against 0.40) and envelope put nearest to her.
         """
         candidates = stock_voices_for(language)
         if not candidates:
@@ -161,7 +165,7 @@ class VoiceMatchingCloner:
                 elif (
                     similarity > best[0] + SLOWER_VOICE_MARGIN
                     and shape < best[1]
-                    and semitones <= PITCH_WINDOW_SEMITONES
+                    and (semitones <= PITCH_WINDOW_SEMITONES or similarity > best[0] + DECISIVE_MARGIN)
                 ):
                     best = (similarity, shape, voice)
         assert best is not None
