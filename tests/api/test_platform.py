@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -37,6 +38,20 @@ def test_health_is_unhealthy_when_the_broker_is_down(make_settings: SettingsFact
     body = response.json()
     assert body["status"] == "unhealthy" and body["checks"]["broker"]["status"] == "error"
     assert body["checks"]["database"]["status"] == "ok"
+
+
+def test_embedded_health_checks_give_back_their_broker_connections(make_settings: SettingsFactory) -> None:
+    database = f"sqlite:///{make_settings().data_dir / 'app.db'}"
+    settings = make_settings(database_url=database, celery_broker_url=None, redis_host=None)
+    assert settings.broker_is_embedded
+    gc.disable()  # a connection left open is otherwise returned whenever the collector happens to run
+    try:
+        with TestClient(create_app(settings)) as client:
+            statuses = [client.get("/api/v1/health").json()["checks"]["broker"]["status"] for _ in range(20)]
+    finally:
+        gc.enable()
+    # The broker's pool holds 15 connections; a leak would make the 16th check wait 30 s and fail.
+    assert statuses == ["ok"] * 20
 
 
 def test_metrics_expose_latency_errors_queues_and_resources(client: TestClient) -> None:
