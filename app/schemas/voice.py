@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from app.pipelines.encode import AudioFormat
+from app.schemas.text import PlainText
 
 
 class VoicePublic(BaseModel):
@@ -29,8 +30,8 @@ class VoicePublic(BaseModel):
 
 
 class VoiceUpdate(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=100)
-    description: str | None = Field(default=None, max_length=2000)
+    name: PlainText | None = Field(default=None, min_length=1, max_length=100)
+    description: PlainText | None = Field(default=None, max_length=2000)
     language: str | None = Field(default=None, min_length=2, max_length=8)
 
 
@@ -54,12 +55,14 @@ class CloneOptions(BaseModel):
 
 class CloneCreate(CloneOptions):
     voice_id: int = Field(ge=1, le=2**31 - 1)
-    input_text: str = Field(min_length=1, max_length=5000)
+    input_text: PlainText = Field(min_length=1, max_length=5000)
 
 
 class CloneBatchCreate(CloneOptions):
     voice_ids: list[int] = Field(min_length=1, max_length=20, description="One or more voices")
-    texts: list[str] = Field(min_length=1, max_length=20, description="One or more texts, each spoken by each voice")
+    texts: list[PlainText] = Field(
+        min_length=1, max_length=20, description="One or more texts, each spoken by each voice"
+    )
 
 
 class CloneJobPublic(BaseModel):

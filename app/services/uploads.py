@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.db.uow import on_rollback
 from app.pipelines.audio import AudioInfo, probe_audio
+from app.schemas.text import CONTROL_CHARACTERS
 from app.storage import Storage
 
 CHUNK_BYTES = 1 << 20
@@ -59,7 +60,8 @@ class UploadService:
         key = f"users/{owner_id}/inputs/{uuid.uuid4().hex}/{name}"
         size = storage.save(key, read_chunks(file), max_bytes=max_bytes)
         on_rollback(session, lambda: storage.delete(key))
-        shown_name = (filename or name)[:MAX_FILENAME_CHARS]  # as the client named it, within the column's width
+        # As the client named it, less what no database column takes, within the column's width.
+        shown_name = (CONTROL_CHARACTERS.sub("", filename or "") or name)[:MAX_FILENAME_CHARS]
         return StoredUpload(key=key, filename=shown_name, size=size, audio=audio)
 
 

@@ -216,6 +216,23 @@ def test_long_client_file_names_are_kept_within_bounds(client: TestClient, testd
     assert response.json()["input_filename"] == name[:255]
 
 
+def test_control_characters_in_client_file_names_are_dropped(client: TestClient, testdata_dir: Path) -> None:
+    # Built by hand: HTTP clients percent-encode a NUL in a file name, but nothing stops a raw one arriving.
+    boundary = "audio-api-test-boundary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="jfk\x00\x1b.flac"\r\n'
+            "Content-Type: audio/flac\r\n\r\n"
+        ).encode()
+        + (testdata_dir / "jfk.flac").read_bytes()
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    headers = {**auth_headers(client), "Content-Type": f"multipart/form-data; boundary={boundary}"}
+    response = client.post(URL, headers=headers, content=body)
+    assert response.status_code == 202, response.text
+    assert response.json()["input_filename"] == "jfk.flac"
+
+
 def test_out_of_range_ids_are_validation_errors(client: TestClient) -> None:
     headers = auth_headers(client)
     for path in (f"/api/v1/jobs/{2**63}", "/api/v1/translation/translations/0", "/api/v1/jobs/?offset=99999999999"):

@@ -118,6 +118,8 @@ def test_no_consent_and_bad_samples_store_nothing(
         ({"pitch": 13}, "VALIDATION_ERROR"),
         ({"language": "de"}, "UNSUPPORTED_LANGUAGE"),
         ({"output_format": "flac"}, "VALIDATION_ERROR"),
+        ({"input_text": "Hello\x00 world."}, "VALIDATION_ERROR"),
+        ({"input_text": "Bell\x07."}, "VALIDATION_ERROR"),
     ],
 )
 def test_bad_clone_requests(
@@ -129,6 +131,26 @@ def test_bad_clone_requests(
     assert response.status_code == 422, response.text
     assert_error(response.json(), code)
     assert client.get(f"{VOICES}{voice['id']}/uses", headers=headers).json() == []
+
+
+def test_control_characters_in_names_and_texts_are_refused_before_anything_is_stored(
+    client: TestClient, settings: Settings, testdata_dir: Path, jfk_voice: tuple[dict[str, str], dict[str, Any]]
+) -> None:
+    headers, voice = jfk_voice
+    for form in ({"name": "John\x00"}, {"description": "line\x1bone"}):
+        assert_error(create_voice(client, headers, testdata_dir / "jfk.flac", **form).json(), "VALIDATION_ERROR")
+    patched = client.patch(f"{VOICES}{voice['id']}", headers=headers, json={"name": "A\x00B"})
+    assert patched.status_code == 422
+    assert_error(patched.json(), "VALIDATION_ERROR")
+    batch = client.post(
+        "/api/v1/voice/clone/batch/", headers=headers, json={"voice_ids": [voice["id"]], "texts": ["Fine.", "\x00"]}
+    )
+    assert batch.status_code == 422
+    assert_error(batch.json(), "VALIDATION_ERROR")
+    # Line breaks and tabs are ordinary text.
+    fine = client.post(CLONE, headers=headers, json={"voice_id": voice["id"], "input_text": "One.\n\tTwo.\r\n"})
+    assert fine.status_code == 202, fine.text
+    assert [v["name"] for v in client.get(VOICES, headers=headers).json()] == ["John's Voice"]
 
 
 def test_other_users_voice_and_jobs_are_not_found(
