@@ -39,16 +39,21 @@ async def _app_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, exc.to_response(), exc.headers)
 
 
+def _field_error(error: dict[str, Any]) -> dict[str, Any]:
+    location = [str(part) for part in error["loc"]]
+    if error["type"] == "json_invalid":
+        # pydantic puts the character offset where a field name would be; say where the JSON broke instead.
+        reason = error.get("ctx", {}).get("error", "invalid JSON")
+        offset = f" at character {location[1]}" if len(location) > 1 else ""
+        return {"field": location[0], "error": f"Malformed JSON{offset}: {reason}", "type": error["type"]}
+    return {"field": ".".join(location[1:]) or location[0], "error": error["msg"], "type": error["type"]}
+
+
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    """The seed's ``details``: the first problem's ``field`` and ``error``, with every problem under ``errors``."""
     assert isinstance(exc, RequestValidationError)
-    details: list[dict[str, Any]] = [
-        {
-            "field": ".".join(str(part) for part in error["loc"][1:]) or str(error["loc"][0]),
-            "error": error["msg"],
-            "type": error["type"],
-        }
-        for error in exc.errors()
-    ]
+    errors = [_field_error(error) for error in exc.errors()]
+    details: dict[str, Any] = {**errors[0], "errors": errors} if errors else {}
     return error_response(422, ValidationFailed(details=details).to_response())
 
 

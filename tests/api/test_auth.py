@@ -45,7 +45,18 @@ def test_weak_password_and_bad_email_are_validation_errors(client: TestClient) -
     assert response.status_code == 422
     body = response.json()
     assert_error(body, "VALIDATION_ERROR")
-    assert {detail["field"] for detail in body["details"]} == {"email", "password"}
+    assert body["details"]["field"] == "email" and body["details"]["error"]  # the seed's shape: the first problem
+    assert {problem["field"] for problem in body["details"]["errors"]} == {"email", "password"}
+
+
+def test_malformed_json_says_where_it_broke(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/auth/register", content=b'{"email": "a@b.org",,}', headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+    details = response.json()["details"]
+    assert details["field"] == "body"
+    assert details["error"].startswith("Malformed JSON at character 20")
 
 
 def test_protected_route_rejects_missing_bad_and_expired_tokens(client: TestClient, settings: Settings) -> None:
