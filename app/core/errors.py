@@ -127,6 +127,11 @@ class InvalidJobState(Conflict):
     default_message = "The job cannot do that in its current state"
 
 
+class JobInputGone(Conflict):
+    error_code = "JOB_INPUT_GONE"
+    default_message = "Something the job was made from has been deleted, so it cannot run again"
+
+
 class PayloadTooLarge(AppError):
     status_code = 413
     error_code = "PAYLOAD_TOO_LARGE"

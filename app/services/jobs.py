@@ -20,9 +20,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.core.config import QUEUE_SPEAKER, QUEUE_TRANSLATION, QUEUE_VOICE
-from app.core.errors import InvalidJobState, ResourceNotFound
+from app.core.errors import InvalidJobState, JobInputGone, ResourceNotFound
 from app.db.base import utcnow
 from app.models.job import Job, JobKind, JobStatus
+from app.models.voice import VoiceProfile
 from app.pipelines.hooks import Progress
 from app.services.outbox import JobOutbox
 
@@ -182,6 +183,7 @@ class JobService:
     ) -> Job:
         """Run a failed or cancelled job again from its stored input, as a new attempt under a new task id."""
         job = self.get(session, owner_id=owner_id, job_id=job_id, kinds=kinds)
+        self._check_voices_remain(session, job)
         if not self._transition(session, job, RETRYABLE, **_fresh_run()):
             raise InvalidJobState(
                 f"Only failed or cancelled jobs can be retried; this one is {job.status}",
@@ -189,6 +191,22 @@ class JobService:
             )
         self._enqueue(session, outbox, job)
         return job
+
+    @staticmethod
+    def _check_voices_remain(session: Session, job: Job) -> None:
+        """A clone's voice and a diarization's known voices are read when the job runs: if the owner has deleted
+        one since, the retry is refused now rather than failing again at once."""
+        params = job.params or {}
+        voice_ids = [params["voice_id"]] if "voice_id" in params else []
+        voice_ids += params.get("known_voices", [])
+        if not voice_ids:
+            return
+        query = select(VoiceProfile.id).where(VoiceProfile.id.in_(voice_ids), VoiceProfile.owner_id == job.owner_id)
+        missing = sorted(set(voice_ids) - set(session.scalars(query)))
+        if missing:
+            raise JobInputGone(
+                "The voice profile this job used has been deleted", details={"job_id": job.id, "voice_ids": missing}
+            )
 
     def recover_orphans(self, session: Session, outbox: JobOutbox) -> int:
         """Queue every unfinished job again under a new task id; returns how many.

@@ -22,7 +22,7 @@ from app.workers.context import WorkerContext, build_worker_context
 from app.workers.runner import run_job
 from app.workers.voice import _process
 from tests.conftest import SettingsFactory
-from tests.utils import auth_headers
+from tests.utils import assert_error, auth_headers
 from tests.workers.test_runner import reload
 
 FOX = "The quick brown fox jumps over the lazy dog."
@@ -138,3 +138,9 @@ def test_a_deleted_voice_fails_the_job_clearly(
     )
     failed = reload(ctx, job_id)
     assert failed.status == JobStatus.FAILED and failed.error_code == "NOT_FOUND"
+    for retry in (f"/api/v1/voice/clone/{job_id}/retry", f"/api/v1/jobs/{job_id}/retry"):
+        refused = client.post(retry, headers=headers)
+        assert refused.status_code == 409
+        assert_error(refused.json(), "JOB_INPUT_GONE")
+        assert refused.json()["details"]["voice_ids"] == [voice_id]
+    assert reload(ctx, job_id).status == JobStatus.FAILED
