@@ -132,6 +132,12 @@ class JobInputGone(Conflict):
     default_message = "Something the job was made from has been deleted, so it cannot run again"
 
 
+class LinkExpired(AppError):
+    status_code = 410
+    error_code = "LINK_EXPIRED"
+    default_message = "This download link has expired; fetch the job again for a fresh one"
+
+
 class PayloadTooLarge(AppError):
     status_code = 413
     error_code = "PAYLOAD_TOO_LARGE"

@@ -14,6 +14,7 @@ from starlette.websockets import WebSocketDisconnect
 from app.core.config import Settings
 from app.core.security import create_token
 from app.main import create_app
+from app.services.downloads import download_signer
 from tests.conftest import SettingsFactory
 from tests.utils import PASSWORD, assert_error, auth_headers, random_email, register
 
@@ -144,6 +145,16 @@ def test_anonymous_uploads_are_refused_before_the_body_is_read(client: TestClien
     )
     assert response.status_code == 401
     assert_error(response.json(), "TOKEN_EXPIRED")
+
+
+def test_an_expired_download_link_says_so(client: TestClient, settings: Settings) -> None:
+    link = download_signer(settings)("users/1/outputs/speech.wav", "speech.wav", -5)
+    response = client.get(link)
+    assert response.status_code == 410
+    assert_error(response.json(), "LINK_EXPIRED")
+    tampered = client.get(f"{link[:-4]}AAAA")
+    assert tampered.status_code == 404
+    assert_error(tampered.json(), "NOT_FOUND")
 
 
 def test_websocket_stream_ends_when_its_token_expires(client: TestClient, settings: Settings) -> None:

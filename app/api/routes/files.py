@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import SettingsDep, StorageDep
-from app.core.errors import InvalidToken, ResourceNotFound, TokenExpired
+from app.core.errors import InvalidToken, LinkExpired, ResourceNotFound, TokenExpired
 from app.services.downloads import read_download_token
 from app.storage import attachment_disposition
 
@@ -16,12 +16,14 @@ router = APIRouter(prefix="/files", tags=["files"])
 @router.get(
     "/{token}",
     response_class=StreamingResponse,
-    responses={401: TokenExpired.openapi("Expired or invalid link"), 404: ResourceNotFound.openapi()},
+    responses={410: LinkExpired.openapi(), 404: ResourceNotFound.openapi()},
 )
 def download(token: str, settings: SettingsDep, storage: StorageDep) -> StreamingResponse:
     """Download a stored output through a signed, expiring link (local storage)."""
     try:
         key, filename = read_download_token(settings, token)
+    except TokenExpired as exc:
+        raise LinkExpired from exc
     except InvalidToken as exc:
         raise ResourceNotFound("Download link not found") from exc
     size = storage.size(key)
