@@ -22,6 +22,8 @@ from app.core.config import Settings
 from app.core.errors import InvalidInput
 from app.core.metrics import MODEL_INFERENCE_SECONDS
 from app.engines.transcriber import Transcriber, TranscriptionOptions
+from app.engines.translation.base import UnsupportedLanguagePair
+from app.engines.translation.router import PIVOT
 from app.ingest import UrlPolicy, fetch_media
 from app.ingest.errors import MediaTooLong
 from app.models.job import Job, JobKind
@@ -102,7 +104,16 @@ class TranslationService:
         if target:
             # A detected source can be any spoken language; each reaches English by speech translation, so English
             # reaching the target is what makes every source work.
-            catalog.router.plan(source or "en", target)
+            try:
+                catalog.router.plan(source or PIVOT, target)
+            except UnsupportedLanguagePair as refused:
+                listed = refused.details if isinstance(refused.details, dict) else {}
+                details = {**listed, "reachable_targets": catalog.router.reachable_targets(source)}
+                if source is None:
+                    del details["source"]
+                    message = f"Nothing installed translates into '{target}'"
+                    raise UnsupportedLanguagePair(message, details=details) from refused
+                raise UnsupportedLanguagePair(refused.message, details=details) from refused
         return TranslationRequest(source, target, request.output_format, request.dub)
 
     def submit_file(

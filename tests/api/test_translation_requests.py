@@ -34,7 +34,14 @@ def test_an_unreachable_target_is_refused_before_anything_is_stored(
     assert response.status_code == 422
     body = response.json()
     assert_error(body, "UNSUPPORTED_LANGUAGE_PAIR")
-    assert "en→pt" in body["details"]["available_pairs"]
+    assert body["message"] == "Nothing installed translates into 'ja'"  # the user named no source language
+    assert "en→pt" in body["details"]["available_pairs"] and "source" not in body["details"]
+    assert {"en", "pt"} <= set(body["details"]["reachable_targets"])
+    with (testdata_dir / "jfk.flac").open("rb") as file:
+        data = {"source_language": "de", "target_language": "ja"}
+        named = client.post(URL, headers=headers, files={"file": file}, data=data).json()
+    assert named["message"] == "Cannot translate de→ja" and named["details"]["source"] == "de"
+    assert "de" not in named["details"]["reachable_targets"] and "pt" in named["details"]["reachable_targets"]
     assert stored_files(settings) == [] and queued_messages(settings.broker_url) == []
 
 

@@ -187,6 +187,16 @@ class TranslationRouter:
             entries.append(entry)
         return entries
 
+    def reachable_targets(self, source: str | None) -> list[str]:
+        """Every language a recording in ``source`` (``None``: in whatever language it is) can be translated into.
+
+        Every source reaches English when anything does, so English reaching a target stands for all sources.
+        """
+        targets = {target for _source, target in self._by_pair} | ({PIVOT} if self.speech_to_english else set())
+        if source is None:
+            return sorted(target for target in targets if target == PIVOT or self._plan_or_none(PIVOT, target))
+        return sorted(target for target in targets - {source} if self._plan_or_none(source, target))
+
     def _to_english(self, source: str) -> TranslationHop | None:
         engine = self._by_pair.get((source, PIVOT))
         if engine is not None:
