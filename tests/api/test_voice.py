@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.core.config import Settings
+from app.engines.synthesis import VOICE_CATALOGUE
 from app.pipelines.audio import decode_audio
 from app.pipelines.encode import encode_audio
 from tests.api.test_translation import stored_files
@@ -183,3 +184,8 @@ def test_engines_are_listed_honestly(client: TestClient) -> None:
     assert default["kind"] == "voice matching" and "XTTS" not in default["name"]
     assert "en" in default["languages"] and default["licence"]
     assert all(not engine["clones"] for engine in engines if engine["kind"] == "stock voice")
+    # Each stock voice lists every language it dubs (the catalogue picks one voice for both Spanish and Portuguese).
+    stock = {engine["name"]: engine["languages"] for engine in engines if engine["kind"] == "stock voice"}
+    assert sorted(language for languages in stock.values() for language in languages) == sorted(VOICE_CATALOGUE)
+    for language, choice in VOICE_CATALOGUE.items():
+        assert language in stock[f"{choice.engine}:{choice.voice}"]

@@ -45,17 +45,20 @@ def list_engines(engines: EnginesDep) -> list[EnginePublic]:
     cloners = (
         [configured] if configured.name == VoiceMatchingCloner.info.name else [configured, VoiceMatchingCloner.info]
     )
+    spoken: dict[str, list[str]] = {}
+    for language, choice in VOICE_CATALOGUE.items():
+        spoken.setdefault(f"{choice.engine}:{choice.voice}", []).append(language)
     stock = [
         EnginePublic(
-            name=f"{choice.engine}:{choice.voice}",
+            name=name,
             kind="stock voice",
             clones=False,
-            languages=sorted(language for language, c in VOICE_CATALOGUE.items() if c == choice),
+            languages=sorted(languages),
             licence="Piper joe: see its model card; Kokoro-82M: Apache-2.0; espeak-ng: GPL-3.0-or-later",
             description="A bundled voice, as used for dubbing",
             default=False,
         )
-        for choice in {c.engine + c.voice: c for c in VOICE_CATALOGUE.values()}.values()
+        for name, languages in spoken.items()
     ]
     return [
         *(
