@@ -85,6 +85,7 @@ def translation_public(job: Job, storage: Storage, expires_in: int) -> Translati
         translation_url=translations.get("txt"),
         translation_urls=translations,
         dubbing=result.get("dubbing"),
+        notes=result.get("notes", []),
         source_url=job.params.get("source_url"),
         batch_id=job.batch_id,
     )

@@ -34,6 +34,8 @@ class Transcript:
         duration: length of the decoded audio in seconds.
         segments: the recognised segments, in time order.
         engine: the transcriber's name, e.g. ``faster-whisper:base``.
+        declared_duration: the length the container's header announced; far more than ``duration`` means the file
+            was cut short.
     """
 
     language: str
@@ -41,6 +43,7 @@ class Transcript:
     duration: float
     segments: list[Segment]
     engine: str
+    declared_duration: float = 0.0
 
     @property
     def text(self) -> str:
@@ -138,6 +141,7 @@ class TranscriptionPipeline:
             duration=duration,
             segments=segments,
             engine=self._transcriber.name,
+            declared_duration=expected,
         )
         report("formatting", completed=1.0, total=1.0)
         return transcript

@@ -73,6 +73,8 @@ class TranslationJobPublic(BaseModel):
     """Translated transcript download URLs by format."""
     dubbing: dict[str, Any] | None
     """Whether speech was produced, and if not why; segments that had to be sped up or shortened."""
+    notes: list[str]
+    """What to know about a completed transcript that looks wrong but is not a failure (no speech, file cut short)."""
     source_url: str | None
     batch_id: str | None
 

@@ -42,6 +42,8 @@ from app.storage import Storage
 
 TRANSCRIPT_FORMATS = tuple(TranscriptFormat)
 DOWNLOAD_WEIGHT = 0.1
+TRUNCATION_SLACK_SECONDS = 1.0
+"""Decoded audio this much (or 5 %) shorter than the header announces means the file was cut short."""
 
 
 class UnsupportedLanguage(InvalidInput):
@@ -348,7 +350,21 @@ def _transcript_summary(source: transcription.Transcript) -> dict[str, Any]:
         "segments": len(source.segments),
         "words": sum(len(segment.words) for segment in source.segments),
         "languages": sorted({s.language for s in source.segments if s.language}),
+        "notes": _transcript_notes(source),
     }
+
+
+def _transcript_notes(source: transcription.Transcript) -> list[str]:
+    """What a user should know about a transcript that looks wrong but is not a failure."""
+    notes = []
+    if source.declared_duration - source.duration > max(TRUNCATION_SLACK_SECONDS, 0.05 * source.declared_duration):
+        notes.append(
+            f"The file decodes to {source.duration:.1f} s of audio though its header announces "
+            f"{source.declared_duration:.1f} s: it looks cut short, and only the decodable part was transcribed."
+        )
+    if not source.segments:
+        notes.append("No speech was found in the recording, so the transcript is empty.")
+    return notes
 
 
 translation_service = TranslationService()

@@ -7,12 +7,15 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from app.api.presenters import translation_public
 from app.engines.transcriber import TranscriptionOptions
 from app.models.job import Job, JobKind, JobStatus
 from app.pipelines.audio import probe_audio
+from app.pipelines.encode import encode_audio
 from app.pipelines.transcription import TranscriptionPipeline
 from app.services.jobs import job_service
 from app.services.outbox import JobOutbox
@@ -94,6 +97,27 @@ def test_jfk_translated_to_portuguese_and_dubbed(ctx: WorkerContext, owner_id: i
         heard = TranscriptionPipeline(ctx.engines.transcriber()).apply(speech, TranscriptionOptions(language="pt")).text
     overlap = words(heard) & words(translated)
     assert len(overlap) >= 0.5 * len(words(translated)), (heard, translated)
+
+
+def test_cut_short_and_silent_files_complete_with_a_note_saying_so(
+    ctx: WorkerContext, owner_id: int, testdata_dir: Path, tmp_path: Path
+) -> None:
+    """Neither is an error (the decodable audio is transcribed), but an empty or short transcript needs a reason."""
+    silence = tmp_path / "silence.wav"
+    encode_audio(np.zeros(5 * 16000, dtype=np.float32), 16000, "wav", silence)
+    inputs = {"cut.flac": (testdata_dir / "jfk.flac").read_bytes()[:60_000], "silence.wav": silence.read_bytes()}
+    notes = {}
+    for name, content in inputs.items():
+        key = f"users/{owner_id}/inputs/{uuid.uuid4().hex}/{name}"
+        ctx.storage.save(key, [content])
+        done = run(ctx, create(ctx, owner_id, JobKind.TRANSCRIPTION, {"source_language": None}, key))
+        assert done.status == JobStatus.COMPLETED, (done.error_code, done.error_message)
+        assert done.result is not None
+        notes[name] = done.result["notes"]
+        assert translation_public(done, ctx.storage, 60).notes == notes[name]
+
+    assert any("cut short" in note and "11.0 s" in note for note in notes["cut.flac"]), notes
+    assert notes["silence.wav"] == ["No speech was found in the recording, so the transcript is empty."]
 
 
 def test_a_language_without_a_voice_still_returns_the_translation(
