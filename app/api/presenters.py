@@ -13,12 +13,13 @@ from app.schemas.voice import CloneJobPublic, CloneStatusPublic, TaskStatus, Voi
 from app.services.progress import format_time_remaining
 from app.services.speaker import DIARIZATION_JSON, DIARIZATION_RTTM, track_artifact
 from app.services.translation import TRANSCRIPT_FORMATS, transcript_artifact
-from app.services.uploads import safe_filename
 from app.storage import Storage
 
 
-def _download_name(job: Job, artifact: str) -> str:
-    stem = PurePath(safe_filename(job.input_filename, default=f"job-{job.id}")).stem
+def download_name(job: Job, artifact: str) -> str:
+    """What a downloaded output is called: the client's file name, any language, with the artifact's suffix
+    (``meeting.transcript.srt``); the ``Content-Disposition`` carries it safely."""
+    stem = PurePath((job.input_filename or "").replace("\\", "/")).stem.strip() or f"job-{job.id}"
     return f"{stem}.{artifact}"
 
 
@@ -26,7 +27,7 @@ def output_urls(job: Job, storage: Storage, expires_in: int) -> dict[str, str]:
     if job.status != "completed":
         return {}
     return {
-        name: storage.download_url(key, filename=_download_name(job, name), expires_in=expires_in)
+        name: storage.download_url(key, filename=download_name(job, name), expires_in=expires_in)
         for name, key in sorted(job.artifacts.items())
     }
 

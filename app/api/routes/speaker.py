@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from app.api.deps import CatalogDep, CurrentUser, JobId, OutboxDep, SessionDep, SettingsDep, StorageDep
-from app.api.presenters import speaker_public
+from app.api.presenters import download_name, speaker_public
 from app.api.ratelimit import limit_by_user
 from app.core.config import Settings
 from app.core.errors import (
@@ -175,7 +175,7 @@ def get_rttm(
     job = job_service.get(session, owner_id=user.id, job_id=job_id, kinds=KINDS)
     key = job_service.artifact_key(job, DIARIZATION_RTTM)
     url = storage.download_url(
-        key, filename=f"{job.id}-{DIARIZATION_RTTM}", expires_in=settings.download_url_expire_seconds
+        key, filename=download_name(job, DIARIZATION_RTTM), expires_in=settings.download_url_expire_seconds
     )
     return RedirectResponse(url)
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
 from fastapi.responses import RedirectResponse
 
 from app.api.deps import CatalogDep, CurrentUser, JobId, OutboxDep, SessionDep, SettingsDep, StorageDep, UrlPolicyDep
-from app.api.presenters import translation_public
+from app.api.presenters import download_name, translation_public
 from app.api.ratelimit import limit_by_user
 from app.core.errors import (
     InvalidAudio,
@@ -199,7 +199,7 @@ def get_transcript(
     job = job_service.get(session, owner_id=user.id, job_id=job_id, kinds=KINDS)
     name = transcript_artifact(format, "translation" if translated else "transcript")
     key = job_service.artifact_key(job, name)
-    url = storage.download_url(key, filename=f"{job.id}-{name}", expires_in=settings.download_url_expire_seconds)
+    url = storage.download_url(key, filename=download_name(job, name), expires_in=settings.download_url_expire_seconds)
     return RedirectResponse(url)
 
 
