@@ -67,7 +67,9 @@ def get_outbox(request: Request) -> JobOutbox:
     return outbox
 
 
-JobId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Job id")]
+MAX_JOB_ID = 2**31 - 1
+"""Ids are 32-bit integers in every supported database."""
+JobId = Annotated[int, Path(ge=1, le=MAX_JOB_ID, description="Job id")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 StorageDep = Annotated[Storage, Depends(get_storage)]

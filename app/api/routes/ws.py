@@ -6,8 +6,8 @@ import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import user_from_claims
-from app.core.errors import AppError, TokenExpired
+from app.api.deps import MAX_JOB_ID, user_from_claims
+from app.core.errors import AppError, ResourceNotFound, TokenExpired
 from app.core.security import ACCESS_TOKEN_TYPE, decode_token
 from app.services.jobs import job_service
 
@@ -33,16 +33,27 @@ async def _refuse(websocket: WebSocket, error: AppError) -> None:
     await websocket.close(code=CLOSE_UNAUTHORIZED if error.status_code == 401 else CLOSE_NOT_FOUND)
 
 
+def _job_id(raw: str | None) -> int | None:
+    """``?job_id=`` read here rather than by FastAPI, whose refusal of a bad one is a bare HTTP 403 before the
+    socket opens: the client would learn nothing of what was wrong."""
+    if raw is None:
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_JOB_ID:
+        raise ResourceNotFound("No such job", details={"field": "job_id", "error": f"{raw!r} is not a job id"})
+    return int(raw)
+
+
 @router.websocket("/ws/{token}")
-async def job_progress(websocket: WebSocket, token: str, job_id: int | None = None) -> None:
+async def job_progress(websocket: WebSocket, token: str, job_id: str | None = None) -> None:
     """Push your jobs' progress: ``{job_id, status, progress, details: {step, time_remaining}}``.
 
-    Optional ``?job_id=`` follows one job. A bad token closes with 4401, another user's job with 4404; the stream
-    ends with 4401 when the token expires, as any request with that token would then fail.
+    Optional ``?job_id=`` follows one job. A bad token closes with 4401, another user's job (or no job at all)
+    with 4404; the stream ends with 4401 when the token expires, as any request with that token would then fail.
     """
     await websocket.accept()
     try:
-        owner_id, expires_at = await run_in_threadpool(_authorise, websocket, token, job_id)
+        followed = _job_id(job_id)
+        owner_id, expires_at = await run_in_threadpool(_authorise, websocket, token, followed)
     except AppError as exc:
         await _refuse(websocket, exc)
         return
@@ -52,7 +63,7 @@ async def job_progress(websocket: WebSocket, token: str, job_id: int | None = No
         async with anyio.create_task_group() as group:
 
             async def forward() -> None:
-                async for event in websocket.app.state.job_stream.events(owner_id, job_id):
+                async for event in websocket.app.state.job_stream.events(owner_id, followed):
                     await websocket.send_json(event.model_dump(mode="json"))
 
             group.start_soon(forward)
