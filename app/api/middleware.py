@@ -18,6 +18,10 @@ FORM_OVERHEAD_BYTES = 1 << 20
 MAX_PLAIN_BODY_BYTES = 1 << 20
 
 
+REFUSED_BEFORE_ROUTING = "audio_api.refused_before_routing"
+"""Scope key the upload gate sets: its 401s never reach the router, so they have no route to be counted under."""
+
+
 def _is_upload(scope: Scope) -> bool:
     content_type: bytes = dict(scope.get("headers") or []).get(b"content-type", b"")
     return content_type.lower().startswith(b"multipart/form-data")
@@ -88,6 +92,7 @@ class UploadAuthGate:
                     raise NotAuthenticated()
                 decode_token(token, secret_key=self.secret_key, token_type=ACCESS_TOKEN_TYPE)
             except NotAuthenticated as exc:
+                scope[REFUSED_BEFORE_ROUTING] = True
                 await error_response(exc.status_code, exc.to_response(), exc.headers)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
@@ -99,6 +104,8 @@ def route_template(scope: Scope) -> str:
     Rebuilt from the path and its matched parameters because a route object only knows its path relative to the
     router it was declared on, not the prefixes it was included under.
     """
+    if scope.get(REFUSED_BEFORE_ROUTING):
+        return "upload refused before routing"
     if "route" not in scope:
         return "unmatched"
     names_by_value = {str(value): name for name, value in scope.get("path_params", {}).items()}

@@ -152,6 +152,9 @@ def test_anonymous_uploads_are_refused_before_the_body_is_read(client: TestClien
     )
     assert response.status_code == 401
     assert_error(response.json(), "TOKEN_EXPIRED")
+    text = client.get("/metrics").text  # counted apart from requests for paths that do not exist
+    route = 'route="upload refused before routing",status="401"'
+    assert f'audio_api_http_errors_total{{error_code="TOKEN_EXPIRED",method="POST",{route}}}' in text
 
 
 def test_an_expired_download_link_says_so(client: TestClient, settings: Settings) -> None:
