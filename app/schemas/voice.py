@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from app.pipelines.encode import AudioFormat
 from app.schemas.text import PlainText
@@ -59,10 +59,18 @@ class CloneCreate(CloneOptions):
 
 
 class CloneBatchCreate(CloneOptions):
-    voice_ids: list[int] = Field(min_length=1, max_length=20, description="One or more voices")
+    voice_ids: list[int] = Field(min_length=1, max_length=20, description="One or more voices, each once")
     texts: list[PlainText] = Field(
         min_length=1, max_length=20, description="One or more texts, each spoken by each voice"
     )
+
+    @field_validator("voice_ids")
+    @classmethod
+    def _each_voice_once(cls, voice_ids: list[int]) -> list[int]:
+        repeated = sorted({voice_id for voice_id in voice_ids if voice_ids.count(voice_id) > 1})
+        if repeated:
+            raise ValueError(f"lists voice {', '.join(map(str, repeated))} more than once")
+        return voice_ids
 
 
 class CloneJobPublic(BaseModel):
