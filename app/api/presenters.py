@@ -19,7 +19,7 @@ from app.storage import Storage
 def download_name(job: Job, artifact: str) -> str:
     """What a downloaded output is called: the client's file name, any language, with the artifact's suffix
     (``meeting.transcript.srt``); the ``Content-Disposition`` carries it safely."""
-    stem = PurePath((job.input_filename or "").replace("\\", "/")).stem.strip() or f"job-{job.id}"
+    stem = PurePath((job.input_filename or "").replace("\\", "/")).stem.strip(" .") or f"job-{job.id}"
     return f"{stem}.{artifact}"
 
 

@@ -52,12 +52,12 @@ MODEL_INFERENCE_SECONDS = Histogram(
 )
 WORKER_RSS_BYTES = Gauge(
     "audio_api_worker_rss_bytes",
-    "Resident memory of each worker process after its last job, by that job's kind",
-    ["kind"],
+    "Resident memory of each worker process after its last job",
+    ["role"],
     multiprocess_mode="liveall",
 )
-"""Labelled so that only processes that ran a job report one: a label-less gauge starts at 0 in every process
-that imports it, the API included."""
+"""Labelled (always ``role="worker"``) so that only processes that ran a job report one: a label-less gauge starts
+at 0 in every process that imports it, the API included."""
 MODEL_LOAD_SECONDS = Histogram(
     "audio_api_model_load_seconds", "Model load time by engine", ["engine"], buckets=JOB_BUCKETS
 )

@@ -37,6 +37,8 @@ class AudioInfo:
         channels: the audio stream's channel count.
         codec: FFmpeg's decoder name, e.g. ``flac`` or ``mp3float``.
         container_format: FFmpeg's demuxer name, e.g. ``flac`` or ``mov,mp4,m4a,3gp,3g2,mj2``.
+        stream_duration: the length the audio stream itself declares, if it does (a video's container duration
+            may be its longest stream's, so only this one says how much audio there should be).
     """
 
     duration: float
@@ -44,6 +46,7 @@ class AudioInfo:
     channels: int
     codec: str
     container_format: str
+    stream_duration: float | None = None
 
 
 def probe_audio(source: AudioSource, *, decode_seconds: float = 2.0) -> AudioInfo:
@@ -76,6 +79,7 @@ def probe_audio(source: AudioSource, *, decode_seconds: float = 2.0) -> AudioInf
             channels=stream.codec_context.channels,
             codec=stream.codec_context.name,
             container_format=container.format.name,
+            stream_duration=float(stream.duration * stream.time_base) if stream.duration and stream.time_base else None,
         )
 
 

@@ -34,8 +34,8 @@ class Transcript:
         duration: length of the decoded audio in seconds.
         segments: the recognised segments, in time order.
         engine: the transcriber's name, e.g. ``faster-whisper:base``.
-        declared_duration: the length the container's header announced; far more than ``duration`` means the file
-            was cut short.
+        declared_duration: the length the audio stream announced (0 when it announces none); far more than
+            ``duration`` means the file was cut short.
     """
 
     language: str
@@ -115,7 +115,8 @@ class TranscriptionPipeline:
             UnsupportedMediaType: the file has no audio stream.
         """
         report = setup_hook(hook)
-        expected = probe_audio(audio_path).duration
+        probe = probe_audio(audio_path)
+        expected = probe.duration
         report("transcribing", completed=0.0, total=expected)
         segments: list[Segment] = []
         languages: Counter[str] = Counter()  # the file's language: the one detected over most of its audio
@@ -141,7 +142,7 @@ class TranscriptionPipeline:
             duration=duration,
             segments=segments,
             engine=self._transcriber.name,
-            declared_duration=expected,
+            declared_duration=probe.stream_duration or 0.0,
         )
         report("formatting", completed=1.0, total=1.0)
         return transcript

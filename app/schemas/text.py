@@ -13,7 +13,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, StringConstraints
 
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+"""C0 and C1 controls and DEL; tab, line feed and carriage return are text."""
 
 
 def _without_control_characters(value: str) -> str:
@@ -22,4 +23,13 @@ def _without_control_characters(value: str) -> str:
     return value
 
 
-PlainText = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_without_control_characters)]
+NO_CONTROL_CHARACTERS = AfterValidator(_without_control_characters)
+VoiceName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NO_CONTROL_CHARACTERS
+]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), NO_CONTROL_CHARACTERS]
+SpokenText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000), NO_CONTROL_CHARACTERS
+]
+"""What a clone says; the service still checks the length it counts after its own clean-up."""
+PersonName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255), NO_CONTROL_CHARACTERS]

@@ -4,13 +4,13 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from app.schemas.text import PlainText
+from app.schemas.text import PersonName
 
 
 class UserCreate(BaseModel):
     email: EmailStr
     password: str = Field(min_length=8, max_length=128)
-    full_name: PlainText | None = Field(default=None, max_length=255)
+    full_name: PersonName | None = None
 
 
 class UserPublic(BaseModel):

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 
 from app.pipelines.encode import AudioFormat
-from app.schemas.text import PlainText
+from app.schemas.text import Description, SpokenText, VoiceName
 
 
 class VoicePublic(BaseModel):
@@ -30,8 +30,8 @@ class VoicePublic(BaseModel):
 
 
 class VoiceUpdate(BaseModel):
-    name: PlainText | None = Field(default=None, min_length=1, max_length=100)
-    description: PlainText | None = Field(default=None, max_length=2000)
+    name: VoiceName | None = None
+    description: Description | None = None
     language: str | None = Field(default=None, min_length=2, max_length=8)
 
 
@@ -55,12 +55,12 @@ class CloneOptions(BaseModel):
 
 class CloneCreate(CloneOptions):
     voice_id: int = Field(ge=1, le=2**31 - 1)
-    input_text: PlainText = Field(min_length=1, max_length=5000)
+    input_text: SpokenText
 
 
 class CloneBatchCreate(CloneOptions):
     voice_ids: list[int] = Field(min_length=1, max_length=20, description="One or more voices, each once")
-    texts: list[PlainText] = Field(
+    texts: list[SpokenText] = Field(
         min_length=1, max_length=20, description="One or more texts, each spoken by each voice"
     )
 

@@ -183,7 +183,8 @@ class JobService:
     ) -> Job:
         """Run a failed or cancelled job again from its stored input, as a new attempt under a new task id."""
         job = self.get(session, owner_id=owner_id, job_id=job_id, kinds=kinds)
-        self._check_voices_remain(session, job)
+        if job.status in RETRYABLE:
+            self._check_voice_remains(session, job)
         if not self._transition(session, job, RETRYABLE, **_fresh_run()):
             raise InvalidJobState(
                 f"Only failed or cancelled jobs can be retried; this one is {job.status}",
@@ -193,19 +194,17 @@ class JobService:
         return job
 
     @staticmethod
-    def _check_voices_remain(session: Session, job: Job) -> None:
-        """A clone's voice and a diarization's known voices are read when the job runs: if the owner has deleted
-        one since, the retry is refused now rather than failing again at once."""
-        params = job.params or {}
-        voice_ids = [params["voice_id"]] if "voice_id" in params else []
-        voice_ids += params.get("known_voices", [])
-        if not voice_ids:
+    def _check_voice_remains(session: Session, job: Job) -> None:
+        """A clone speaks with its voice profile: if the owner has deleted it since, the retry is refused now rather
+        than failing again at once. (A diarization's known voices are optional: it names whichever remain.)"""
+        if job.kind != JobKind.VOICE_CLONE:
             return
-        query = select(VoiceProfile.id).where(VoiceProfile.id.in_(voice_ids), VoiceProfile.owner_id == job.owner_id)
-        missing = sorted(set(voice_ids) - set(session.scalars(query)))
-        if missing:
+        voice_id = job.params["voice_id"]
+        profile = session.get(VoiceProfile, voice_id)
+        if profile is None or profile.owner_id != job.owner_id:
             raise JobInputGone(
-                "The voice profile this job used has been deleted", details={"job_id": job.id, "voice_ids": missing}
+                "The voice profile this job used has been deleted",
+                details={"job_id": job.id, "voice_ids": [voice_id]},
             )
 
     def recover_orphans(self, session: Session, outbox: JobOutbox) -> int:

@@ -112,7 +112,7 @@ class TranslationService:
                 listed = refused.details if isinstance(refused.details, dict) else {}
                 details = {**listed, "reachable_targets": catalog.router.reachable_targets(source)}
                 if source is None:
-                    del details["source"]
+                    details.pop("source", None)
                     message = f"Nothing installed translates into '{target}'"
                     raise UnsupportedLanguagePair(message, details=details) from refused
                 raise UnsupportedLanguagePair(refused.message, details=details) from refused

@@ -114,7 +114,7 @@ def run_job(
         final = session.get(Job, job_id)
     if status is not JobStatus.COMPLETED:
         _discard_outputs(ctx, job)
-    WORKER_RSS_BYTES.labels(job.kind).set(psutil.Process().memory_info().rss)
+    WORKER_RSS_BYTES.labels("worker").set(psutil.Process().memory_info().rss)
     JOB_SECONDS.labels(job.kind, status.value).observe(time.perf_counter() - started)
     JOBS_FINISHED.labels(job.kind, status.value).inc()
     if final is not None:

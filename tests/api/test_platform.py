@@ -117,13 +117,22 @@ def test_websocket_refuses_bad_tokens_and_other_users_jobs(client: TestClient, s
             ws.receive_json()
     assert closed.value.code == 4404
     assert owner != other
-    for bad in ("abc", "0", str(2**40)):  # said in JSON on the open socket, not a bare HTTP 403 before it
+    for bad in (
+        "abc",
+        "0",
+        str(2**40),
+        "²",
+        "١٢",
+        "1" * 5000,
+    ):  # said in JSON on the open socket, not a bare HTTP 403 before it
         with client.websocket_connect(f"/ws/{owner}?job_id={bad}") as ws:
             refused = ws.receive_json()
             with pytest.raises(WebSocketDisconnect) as closed:
                 ws.receive_json()
         assert refused["error_code"] == "NOT_FOUND" and refused["details"]["field"] == "job_id"
         assert closed.value.code == 4404
+    with client.websocket_connect("/ws/not-a-token?job_id=abc") as ws:  # the token is judged first
+        assert ws.receive_json()["error_code"] == "INVALID_TOKEN"
 
 
 def test_openapi_documents_the_error_format(client: TestClient) -> None:

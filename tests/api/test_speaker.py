@@ -152,3 +152,30 @@ def test_known_voices_must_be_your_own(client: TestClient, settings: Settings, t
     assert_error(response.json(), "NOT_FOUND")
     accepted = submit(client, DIARIZE, owner, testdata_dir / "jfk.flac", known_voices=f"{voice['id']}, {voice['id']}")
     assert accepted.status_code == 202 and accepted.json()["options"]["known_voices"] == [voice["id"]]
+
+
+def test_a_deleted_voice_blocks_a_clone_retry_but_not_a_diarization_that_named_it(
+    client: TestClient, testdata_dir: Path
+) -> None:
+    headers = auth_headers(client)
+    with (testdata_dir / "jfk.flac").open("rb") as file:
+        voice = client.post(
+            "/api/v1/voice/voices/",
+            headers=headers,
+            files={"file": ("jfk.flac", file)},
+            data={"name": "JFK", "consent": "true"},
+        ).json()
+    diarization = submit(client, DIARIZE, headers, testdata_dir / "jfk.flac", known_voices=str(voice["id"])).json()
+    clone = client.post("/api/v1/voice/clone/", headers=headers, json={"voice_id": voice["id"], "input_text": "Hi."})
+    for cancel in (f"/api/v1/speaker/jobs/{diarization['id']}/cancel", f"/api/v1/jobs/{clone.json()['id']}/cancel"):
+        assert client.post(cancel, headers=headers).status_code == 200
+    assert client.delete(f"/api/v1/voice/voices/{voice['id']}", headers=headers).status_code == 204
+
+    # Known voices only name speakers: the diarization runs with whichever remain.
+    retried = client.post(f"/api/v1/speaker/jobs/{diarization['id']}/retry", headers=headers)
+    assert retried.status_code == 200 and retried.json()["status"] == "pending"
+    refused = client.post(f"/api/v1/jobs/{clone.json()['id']}/retry", headers=headers)
+    assert refused.status_code == 409
+    assert_error(refused.json(), "JOB_INPUT_GONE")
+    # A job in the wrong state is told so first, whatever became of its voice.
+    assert_error(client.post(f"/api/v1/jobs/{diarization['id']}/retry", headers=headers).json(), "INVALID_JOB_STATE")

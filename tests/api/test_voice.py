@@ -140,13 +140,18 @@ def test_blank_names_and_control_characters_are_refused_before_anything_is_store
     headers, voice = jfk_voice
     for form in ({"name": "John\x00"}, {"description": "line\x1bone"}):
         assert_error(create_voice(client, headers, testdata_dir / "jfk.flac", **form).json(), "VALIDATION_ERROR")
-    assert_error(create_voice(client, headers, testdata_dir / "jfk.flac", name="   ").json(), "VALIDATION_ERROR")
+    blank = create_voice(client, headers, testdata_dir / "jfk.flac", name="   ").json()
+    assert_error(blank, "VALIDATION_ERROR")
+    assert blank["details"]["type"] == "string_too_short"  # as the JSON routes word it
+    next_line = create_voice(client, headers, testdata_dir / "jfk.flac", name="Next\x85line").json()
+    assert_error(next_line, "VALIDATION_ERROR")
     for name in ("A\x00B", "  "):
         patched = client.patch(f"{VOICES}{voice['id']}", headers=headers, json={"name": name})
         assert patched.status_code == 422
         assert_error(patched.json(), "VALIDATION_ERROR")
     for body in (
         {"voice_ids": [voice["id"]], "texts": ["Fine.", "\x00"]},
+        {"voice_ids": [voice["id"]], "texts": ["Fine.", "   "]},
         {"voice_ids": [voice["id"]] * 2, "texts": ["A."]},
     ):
         batch = client.post("/api/v1/voice/clone/batch/", headers=headers, json=body)

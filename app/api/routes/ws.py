@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import time
 
 import anyio
@@ -15,17 +16,8 @@ router = APIRouter(tags=["progress"])
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_NOT_FOUND = 4404
-
-
-def _authorise(websocket: WebSocket, token: str, job_id: int | None) -> tuple[int, float]:
-    """The owner's id and when the token expires (epoch seconds)."""
-    state = websocket.app.state
-    claims = decode_token(token, secret_key=state.settings.secret_key, token_type=ACCESS_TOKEN_TYPE)
-    with state.session_factory() as session:
-        user = user_from_claims(session, claims)
-        if job_id is not None:
-            job_service.get(session, owner_id=user.id, job_id=job_id)
-        return user.id, float(claims["exp"])
+JOB_ID_DIGITS = re.compile(r"[0-9]{1,10}")
+"""ASCII digits only: ``str.isdigit`` also takes superscripts and other scripts' digits."""
 
 
 async def _refuse(websocket: WebSocket, error: AppError) -> None:
@@ -38,9 +30,22 @@ def _job_id(raw: str | None) -> int | None:
     socket opens: the client would learn nothing of what was wrong."""
     if raw is None:
         return None
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_JOB_ID:
-        raise ResourceNotFound("No such job", details={"field": "job_id", "error": f"{raw!r} is not a job id"})
+    if not JOB_ID_DIGITS.fullmatch(raw) or not 1 <= int(raw) <= MAX_JOB_ID:
+        raise ResourceNotFound("No such job", details={"field": "job_id", "error": f"{raw[:20]!r} is not a job id"})
     return int(raw)
+
+
+def _authorise(websocket: WebSocket, token: str, raw_job_id: str | None) -> tuple[int, float, int | None]:
+    """The owner's id, when the token expires (epoch seconds) and the job followed; a bad token is reported as such
+    whatever the job id says."""
+    state = websocket.app.state
+    claims = decode_token(token, secret_key=state.settings.secret_key, token_type=ACCESS_TOKEN_TYPE)
+    job_id = _job_id(raw_job_id)
+    with state.session_factory() as session:
+        user = user_from_claims(session, claims)
+        if job_id is not None:
+            job_service.get(session, owner_id=user.id, job_id=job_id)
+        return user.id, float(claims["exp"]), job_id
 
 
 @router.websocket("/ws/{token}")
@@ -52,8 +57,7 @@ async def job_progress(websocket: WebSocket, token: str, job_id: str | None = No
     """
     await websocket.accept()
     try:
-        followed = _job_id(job_id)
-        owner_id, expires_at = await run_in_threadpool(_authorise, websocket, token, followed)
+        owner_id, expires_at, followed = await run_in_threadpool(_authorise, websocket, token, job_id)
     except AppError as exc:
         await _refuse(websocket, exc)
         return
