@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -27,6 +29,13 @@ def auth_headers(client: TestClient, email: str | None = None) -> dict[str, str]
     response = client.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def create_voice(client: TestClient, headers: dict[str, str], path: Path, **form: Any) -> Any:
+    """Upload ``path`` as a consented voice profile; ``form`` overrides the name, description, language..."""
+    data = {"name": "John's Voice", "description": "Male voice sample", "consent": "true", **form}
+    with path.open("rb") as file:
+        return client.post("/api/v1/voice/voices/", headers=headers, files={"file": (path.name, file)}, data=data)
 
 
 def assert_error(response_json: dict[str, object], error_code: str) -> None:

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from app.core.config import QUEUE_SPEAKER, Settings
 from tests.api.test_translation import stored_files
-from tests.utils import assert_error, auth_headers
+from tests.utils import assert_error, auth_headers, create_voice
 
 DIARIZE = "/api/v1/speaker/diarize"
 EXTRACT = "/api/v1/speaker/extract"
@@ -140,13 +140,7 @@ def test_cancel_then_retry(client: TestClient, testdata_dir: Path) -> None:
 
 def test_known_voices_must_be_your_own(client: TestClient, settings: Settings, testdata_dir: Path) -> None:
     owner = auth_headers(client)
-    with (testdata_dir / "jfk.flac").open("rb") as file:
-        voice = client.post(
-            "/api/v1/voice/voices/",
-            headers=owner,
-            files={"file": ("jfk.flac", file)},
-            data={"name": "JFK", "consent": "true"},
-        ).json()
+    voice = create_voice(client, owner, testdata_dir / "jfk.flac", name="JFK").json()
     response = submit(client, DIARIZE, auth_headers(client), testdata_dir / "jfk.flac", known_voices=str(voice["id"]))
     assert response.status_code == 404
     assert_error(response.json(), "NOT_FOUND")
@@ -158,13 +152,7 @@ def test_a_deleted_voice_blocks_a_clone_retry_but_not_a_diarization_that_named_i
     client: TestClient, testdata_dir: Path
 ) -> None:
     headers = auth_headers(client)
-    with (testdata_dir / "jfk.flac").open("rb") as file:
-        voice = client.post(
-            "/api/v1/voice/voices/",
-            headers=headers,
-            files={"file": ("jfk.flac", file)},
-            data={"name": "JFK", "consent": "true"},
-        ).json()
+    voice = create_voice(client, headers, testdata_dir / "jfk.flac", name="JFK").json()
     diarization = submit(client, DIARIZE, headers, testdata_dir / "jfk.flac", known_voices=str(voice["id"])).json()
     clone = client.post("/api/v1/voice/clone/", headers=headers, json={"voice_id": voice["id"], "input_text": "Hi."})
     for cancel in (f"/api/v1/speaker/jobs/{diarization['id']}/cancel", f"/api/v1/jobs/{clone.json()['id']}/cancel"):

@@ -17,16 +17,10 @@ from app.engines.synthesis import VOICE_CATALOGUE
 from app.pipelines.audio import decode_audio
 from app.pipelines.encode import encode_audio
 from tests.api.test_translation import stored_files
-from tests.utils import assert_error, auth_headers
+from tests.utils import assert_error, auth_headers, create_voice
 
 VOICES = "/api/v1/voice/voices/"
 CLONE = "/api/v1/voice/clone/"
-
-
-def create_voice(client: TestClient, headers: dict[str, str], path: Path, **form: Any) -> Any:
-    data = {"name": "John's Voice", "description": "Male voice sample", "consent": "true", **form}
-    with path.open("rb") as file:
-        return client.post(VOICES, headers=headers, files={"file": (path.name, file)}, data=data)
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from app.workers.runner import run_job
 from app.workers.speaker import _process
 from tests.conftest import SettingsFactory
 from tests.speaker_data import der, read_rttm
-from tests.utils import auth_headers
+from tests.utils import auth_headers, create_voice
 from tests.workers.test_runner import reload
 from tests.workers.test_translation_jobs import create, text_of
 
@@ -130,13 +130,7 @@ def test_a_known_voice_names_its_speaker(
     client: TestClient, ctx: WorkerContext, owner_id: int, testdata_dir: Path
 ) -> None:
     headers = auth_headers(client)
-    with (testdata_dir / "jfk.flac").open("rb") as file:
-        voice = client.post(
-            "/api/v1/voice/voices/",
-            headers=headers,
-            files={"file": ("jfk.flac", file)},
-            data={"name": "John F. Kennedy", "consent": "true"},
-        ).json()
+    voice = create_voice(client, headers, testdata_dir / "jfk.flac", name="John F. Kennedy").json()
     voice_owner = reload_voice_owner(ctx, voice["id"])
     key = stored_input(ctx, voice_owner, testdata_dir / "jfk.flac")
     params = {**COUNTS, "transcribe": False, "language": None, "known_voices": [voice["id"]]}

@@ -22,7 +22,7 @@ from app.workers.context import WorkerContext, build_worker_context
 from app.workers.runner import run_job
 from app.workers.voice import _process
 from tests.conftest import SettingsFactory
-from tests.utils import assert_error, auth_headers
+from tests.utils import assert_error, auth_headers, create_voice
 from tests.workers.test_runner import reload
 
 FOX = "The quick brown fox jumps over the lazy dog."
@@ -36,13 +36,7 @@ def ctx(make_settings: SettingsFactory) -> WorkerContext:
 @pytest.fixture
 def jfk_voice(client: TestClient, testdata_dir: Path) -> tuple[dict[str, str], int]:
     headers = auth_headers(client)
-    with (testdata_dir / "jfk.flac").open("rb") as file:
-        response = client.post(
-            "/api/v1/voice/voices/",
-            headers=headers,
-            files={"file": ("jfk.flac", file)},
-            data={"name": "JFK", "consent": "true", "language": "en"},
-        )
+    response = create_voice(client, headers, testdata_dir / "jfk.flac", name="JFK", language="en")
     assert response.status_code == 201, response.text
     return headers, int(response.json()["id"])
 
