@@ -79,7 +79,7 @@ def probe_audio(source: AudioSource, *, decode_seconds: float = 2.0) -> AudioInf
             channels=stream.codec_context.channels,
             codec=stream.codec_context.name,
             container_format=container.format.name,
-            stream_duration=float(stream.duration * stream.time_base) if stream.duration and stream.time_base else None,
+            stream_duration=_stream_duration(stream),
         )
 
 
@@ -202,9 +202,13 @@ def _decoded_frames(container: InputContainer, stream: AudioStream) -> Iterator[
         raise InvalidAudio(details={"reason": reason})
 
 
+def _stream_duration(stream: AudioStream) -> float | None:
+    return float(stream.duration * stream.time_base) if stream.duration and stream.time_base else None
+
+
 def _declared_duration(container: InputContainer, stream: AudioStream) -> float | None:
-    if stream.duration and stream.time_base:
-        return float(stream.duration * stream.time_base)
+    if (duration := _stream_duration(stream)) is not None:
+        return duration
     if container.duration:
         return container.duration / av.time_base
     return None

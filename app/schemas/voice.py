@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -67,7 +68,7 @@ class CloneBatchCreate(CloneOptions):
     @field_validator("voice_ids")
     @classmethod
     def _each_voice_once(cls, voice_ids: list[int]) -> list[int]:
-        repeated = sorted({voice_id for voice_id in voice_ids if voice_ids.count(voice_id) > 1})
+        repeated = sorted(voice_id for voice_id, count in Counter(voice_ids).items() if count > 1)
         if repeated:
             raise ValueError(f"lists voice {', '.join(map(str, repeated))} more than once")
         return voice_ids

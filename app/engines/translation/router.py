@@ -162,11 +162,8 @@ class TranslationRouter:
             Whisper translating the speech; ``engines`` names the text engines used.
         """
         sources = sorted({language.strip().lower() for language in transcription_languages})
-        targets = {target for _source, target in self._by_pair}
-        if self.speech_to_english:
-            targets.add(PIVOT)
         entries: list[dict[str, Any]] = []
-        for target in sorted(targets):
+        for target in sorted(self._targets()):
             reachable = [plan for source in sources if (plan := self._plan_or_none(source, target)) and plan.hops]
             if not reachable:
                 continue
@@ -192,10 +189,14 @@ class TranslationRouter:
 
         Every source reaches English when anything does, so English reaching a target stands for all sources.
         """
-        targets = {target for _source, target in self._by_pair} | ({PIVOT} if self.speech_to_english else set())
+        targets = self._targets()
         if source is None:
             return sorted(target for target in targets if target == PIVOT or self._plan_or_none(PIVOT, target))
         return sorted(target for target in targets - {source} if self._plan_or_none(source, target))
+
+    def _targets(self) -> set[str]:
+        """Every language some installed engine translates into."""
+        return {target for _source, target in self._by_pair} | ({PIVOT} if self.speech_to_english else set())
 
     def _to_english(self, source: str) -> TranslationHop | None:
         engine = self._by_pair.get((source, PIVOT))
