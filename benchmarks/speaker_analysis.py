@@ -63,7 +63,7 @@ def one_speaker(reference: Annotation) -> Annotation:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--testdata", type=Path, default=DEFAULT_TESTDATA)
-    parser.add_argument("--long-minutes", type=float, default=60.0)
+    parser.add_argument("--long-minutes", type=float, default=60.0, help="0 skips the long-file run")
     args = parser.parse_args()
     testdata = args.testdata.resolve()
     files = [testdata / "ami_dev00.wav", *sorted((testdata / "ami_train").glob("*.wav"))]
@@ -130,6 +130,8 @@ def main() -> int:
                 f"(mixture {si_sdr(mix.mixture, mix.sources[own]):.1f} dB) for source {own}"
             )
 
+        if args.long_minutes <= 0:
+            return 0
         long_path = work / "long.flac"
         duration = write_flac(
             concatenated_speech(testdata, args.long_minutes * 60)[: int(args.long_minutes * 60 * 16000)], long_path

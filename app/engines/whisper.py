@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from app.engines.whisper_batched import LanguageTaggingPipeline
 
 from app.engines.errors import ModelNotAvailable
+from app.engines.speech_chunks import MAX_CHUNK_SECONDS, pack_speech
 from app.engines.transcriber import Segment, TranscriptionInfo, TranscriptionOptions, Word
 
 logger = logging.getLogger(__name__)
@@ -106,33 +107,52 @@ class FasterWhisperTranscriber:
     def _transcribe_batched(
         self, audio: np.ndarray, options: TranscriptionOptions, multilingual: bool
     ) -> tuple[Iterator[Segment], TranscriptionInfo]:
-        from app.engines.whisper_batched import LanguageTaggingPipeline
+        """Decode the speech in chunks of up to 30 s, batched, then decode again on its own any speech a chunk left
+        without words (see ``app.engines.speech_chunks``)."""
+        from faster_whisper.transcribe import restore_speech_timestamps
+        from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+        from app.engines.whisper_batched import CheckedDecoding, LanguageTaggingPipeline
 
         with self._lock:
             if self._batched is None:
                 self._batched = LanguageTaggingPipeline(self._model)
             pipeline = self._batched
-        pipeline.chunk_languages.clear()
-        segments, info = pipeline.transcribe(
-            audio,
-            language=options.language,
-            task=options.task,
-            beam_size=options.beam_size,
-            word_timestamps=options.word_timestamps,
-            vad_filter=True,  # batching needs speech chunks: VAD is what finds them
-            multilingual=multilingual,
-            batch_size=options.batch_size,
+        pipeline.chunk_languages = {}
+        decoding: dict[str, Any] = {
+            "task": options.task,
+            "beam_size": options.beam_size,
+            "word_timestamps": options.word_timestamps,
+            "multilingual": multilingual,
+            "batch_size": options.batch_size,
+        }
+        # faster-whisper's own voice-activity settings for batching: batching needs speech chunks.
+        vad = get_speech_timestamps(
+            audio, VadOptions(max_speech_duration_s=MAX_CHUNK_SECONDS, min_silence_duration_ms=160)
         )
-        result = _info(info)
-        fallback: str = options.language or info.language
-
-        def language_of(segment: Any) -> str:
-            if not (multilingual and options.detect_segment_language):
-                return fallback
-            language, _probability = pipeline.chunk_languages.get(segment.seek, (fallback, 0.0))
-            return language
-
-        return (_to_segment(index, s, language_of(s)) for index, s in enumerate(segments, start=1)), result
+        if not vad:  # nothing to decode; the pipeline still reports a language for the file
+            _nothing, info = pipeline.transcribe(audio, language=options.language, vad_filter=True, **decoding)
+            return iter(()), _info(info)
+        chunks = pack_speech([(region["start"] / SAMPLE_RATE, region["end"] / SAMPLE_RATE) for region in vad])
+        packed = np.concatenate([audio[region["start"] : region["end"]] for region in vad])
+        clips = [{"start": chunk.packed_start, "end": chunk.packed_end} for chunk in chunks]
+        segments, info = pipeline.transcribe(packed, language=options.language, clip_timestamps=clips, **decoding)
+        result = TranscriptionInfo(
+            language=info.language,
+            language_probability=float(info.language_probability),
+            duration=audio.size / SAMPLE_RATE,
+            duration_after_vad=float(info.duration_after_vad),
+        )
+        checked = CheckedDecoding(
+            pipeline,
+            audio,
+            chunks,
+            language=options.language or info.language,
+            tag_languages=multilingual and options.detect_segment_language,
+            decoding=decoding,
+        )
+        tagged = checked.segments(restore_speech_timestamps(segments, vad, SAMPLE_RATE))
+        return (_to_segment(index, s, language) for index, (s, language) in enumerate(tagged, start=1)), result
 
     def _segments(
         self, segments: Iterable[Any], audio: np.ndarray, fallback: str, per_segment: bool

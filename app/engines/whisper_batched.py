@@ -1,16 +1,41 @@
-"""Batched Whisper decoding that keeps the language detected for every speech chunk.
+"""Batched Whisper decoding that keeps each chunk's language and leaves no speech without words.
 
 faster-whisper's ``BatchedInferencePipeline`` in multilingual mode detects each chunk's language from the encoder
 output it has already computed (no extra encoder pass), but only uses it to prompt the decoder. Recording those
 detections lets every segment carry its own language at no cost; detecting per segment afterwards would run the
 encoder a second time for each one.
+
+Each chunk is then checked against its speech regions (``app.engines.speech_chunks``): speech the chunk's words do
+not cover is decoded again as clips of its own, each with its own language, and where that still finds nothing,
+in the recording's language. Repetition loops and decoded silence are dropped first, as faster-whisper's sequential
+decoding drops them, so the speech they stood for is decoded again too.
 """
 
 from __future__ import annotations
 
+import logging
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator
+from itertools import groupby
 from typing import Any
 
+import numpy as np
 from faster_whisper import BatchedInferencePipeline, WhisperModel
+
+from app.engines.speech_chunks import Span, SpeechChunk, missed_speech, repair_clips
+
+logger = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16000
+NO_SPEECH_THRESHOLD = 0.6
+LOG_PROB_THRESHOLD = -1.0
+COMPRESSION_RATIO_THRESHOLD = 2.4
+"""faster-whisper's defaults for sequential decoding."""
+LOOP_UNIT_WORDS = 3
+LOOP_REPEATS = 4
+
+Tagged = tuple[Any, str]
+"""A faster-whisper segment and its language."""
 
 
 class _DetectionRecorder:
@@ -47,3 +72,118 @@ class LanguageTaggingPipeline(BatchedInferencePipeline):  # type: ignore[misc]
                 seek = int(metadata["offset"] * self.model.frames_per_second)
                 self.chunk_languages[seek] = (token.strip("<|>"), float(probability))
         return outputs
+
+
+def hallucinated(segment: Any) -> bool:
+    """Decoded silence or a repetition loop: faster-whisper's own tests, plus a short phrase said four times over
+    (too short for the compression-ratio test to see)."""
+    silence = segment.no_speech_prob > NO_SPEECH_THRESHOLD and segment.avg_logprob < LOG_PROB_THRESHOLD
+    return bool(silence or segment.compression_ratio > COMPRESSION_RATIO_THRESHOLD or looped(segment.text))
+
+
+def looped(text: str) -> bool:
+    """Whether a unit of one to three words repeats four times in a row."""
+    words = [word.strip(".,;:!?\"'()").lower() for word in text.split()]
+    for unit in range(1, LOOP_UNIT_WORDS + 1):
+        run = 0
+        for index in range(unit, len(words)):
+            run = run + 1 if words[index] == words[index - unit] else 0
+            if run >= (LOOP_REPEATS - 1) * unit:
+                return True
+    return False
+
+
+class CheckedDecoding:
+    """One recording's batched segments, chunk by chunk, with the speech each chunk missed decoded again.
+
+    Args:
+        pipeline: the batched pipeline (its per-chunk languages are read and set aside around re-decoding).
+        audio: the recording, 16 kHz mono.
+        chunks: the speech chunks the segments were decoded from, in order.
+        language: the recording's language (forced or detected).
+        tag_languages: label segments with their chunk's detected language (else with ``language``).
+        decoding: keyword arguments for ``pipeline.transcribe`` (task, beam size, word timestamps, multilingual, batch
+            size).
+    """
+
+    def __init__(
+        self,
+        pipeline: LanguageTaggingPipeline,
+        audio: np.ndarray,
+        chunks: list[SpeechChunk],
+        *,
+        language: str,
+        tag_languages: bool,
+        decoding: dict[str, Any],
+    ) -> None:
+        self._pipeline = pipeline
+        self._audio = audio
+        self._chunks = chunks
+        self._language = language
+        self._tag_languages = tag_languages
+        self._decoding = decoding
+
+    def segments(self, decoded: Iterable[Any]) -> Iterator[Tagged]:
+        """``decoded`` (on the recording's timeline, in chunk order) with languages, repairs merged in time order."""
+        starts = [chunk.packed_start for chunk in self._chunks]
+        frames_per_second = self._pipeline.model.frames_per_second
+        checked = 0
+        for seek, group in groupby(decoded, key=lambda segment: segment.seek):
+            # A seek is the chunk's start in whole frames, rounded down: one frame of slack finds its chunk.
+            index = bisect_right(starts, (seek + 1) / frames_per_second) - 1
+            found = list(group)
+            for empty in range(checked, index):  # chunks that decoded to nothing at all
+                yield from self._completed(empty, [])
+            yield from self._completed(index, found)
+            checked = index + 1
+        for empty in range(checked, len(self._chunks)):
+            yield from self._completed(empty, [])
+
+    def _completed(self, index: int, found: list[Any]) -> list[Tagged]:
+        kept = [(segment, self._language_of(segment, self._pipeline.chunk_languages)) for segment in found]
+        kept = [(segment, language) for segment, language in kept if not hallucinated(segment)]
+        if not self._decoding.get("word_timestamps"):
+            return kept
+        regions = self._chunks[index].regions
+        spans = self._missed(regions, kept)
+        if spans:
+            kept += self._redecode(spans, detect=bool(self._decoding.get("multilingual")))
+            spans = self._missed(regions, kept) if self._decoding.get("multilingual") else []
+            if spans:
+                kept += self._redecode(spans, detect=False)
+        return sorted(kept, key=lambda pair: float(pair[0].start))
+
+    @staticmethod
+    def _missed(regions: list[Span], tagged: list[Tagged]) -> list[Span]:
+        words = [(float(word.start), float(word.end)) for segment, _ in tagged for word in segment.words or ()]
+        return repair_clips(missed_speech(regions, words), words)
+
+    def _language_of(self, segment: Any, languages: dict[int, tuple[str, float]]) -> str:
+        if not self._tag_languages:
+            return self._language
+        return languages.get(segment.seek, (self._language, 0.0))[0]
+
+    def _redecode(self, spans: list[Span], *, detect: bool) -> list[Tagged]:
+        """Decode clips of the recording, with the main decoding's state set aside; detect each clip's language,
+        or decode it in the recording's."""
+        logger.info("decoding again %.1f s of speech left without words", sum(end - start for start, end in spans))
+        pipeline = self._pipeline
+        languages, last_speech = pipeline.chunk_languages, pipeline.last_speech_timestamp
+        pipeline.chunk_languages = {}
+        try:
+            decoded, _info = pipeline.transcribe(
+                self._audio,
+                language=self._language,
+                clip_timestamps=[{"start": start, "end": end} for start, end in spans],
+                **{**self._decoding, "multilingual": detect},
+            )
+            # A second attempt at speech the first found hard: only confident text is kept.
+            kept = [
+                segment
+                for segment in decoded
+                if segment.text.strip() and segment.avg_logprob >= LOG_PROB_THRESHOLD and not hallucinated(segment)
+            ]
+            found = pipeline.chunk_languages
+        finally:
+            pipeline.chunk_languages, pipeline.last_speech_timestamp = languages, last_speech
+        return [(segment, self._language_of(segment, found) if detect else self._language) for segment in kept]

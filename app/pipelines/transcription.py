@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, replace
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +135,8 @@ class TranscriptionPipeline:
             report("transcribing", completed=duration, total=max(expected, duration))
 
         report("formatting", completed=0.0, total=1.0)
+        # Speech decoded again (see ``app.engines.whisper_batched``) can fall inside a chunk's span: order by time.
+        segments = [replace(s, id=index) for index, s in enumerate(sorted(segments, key=attrgetter("start")), start=1)]
         language = options.language or (languages.most_common(1)[0][0] if languages else "en")
         scores = confidence.get(language) or [1.0]
         transcript = Transcript(

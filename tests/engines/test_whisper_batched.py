@@ -1,0 +1,62 @@
+"""Batched decoding with the bundled Whisper on real recordings: no speech comes back without words."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from app.engines.transcriber import TranscriptionOptions
+from app.engines.whisper import FasterWhisperTranscriber
+from app.engines.whisper_batched import looped
+from app.pipelines.audio import SAMPLE_RATE, decode_audio
+
+GERMAN_FROM = 30.0
+"""Where German begins in multilingual_en_de.mp3."""
+
+
+def normalise(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s']", " ", text.lower()).split())
+
+
+def test_a_language_switch_inside_a_chunk_loses_no_speech(
+    whisper_base: FasterWhisperTranscriber, testdata_dir: Path
+) -> None:
+    """JFK, then the English-then-German recording: the switch falls 41 s in, inside the second 30 s chunk of
+    speech, which batched decoding takes for German as a whole. The German half of that chunk came back without a
+    word ("Jeden, der diese Software und die dazugehörigen Dokumentationsdateien erhält ..."); decoded again on its
+    own, it is transcribed and labelled German."""
+    jfk = decode_audio(testdata_dir / "jfk.flac")
+    audio = np.concatenate([jfk, decode_audio(testdata_dir / "multilingual_en_de.mp3")])
+    german_from = jfk.size / SAMPLE_RATE + GERMAN_FROM
+
+    stream, _info = whisper_base.transcribe(audio, TranscriptionOptions(batch_size=8))
+    segments = list(stream)
+
+    german = [s for s in segments if s.start >= german_from]
+    seen = [(s.start, s.end, s.language, s.text) for s in segments]
+    assert "dokumentationsdateien" in normalise(" ".join(s.text for s in german)), seen
+    assert Counter(s.language for s in german).most_common(1)[0][0] == "de", seen
+    assert "ask not what your country can do for you" in normalise(segments[0].text), seen
+    assert [s.start for s in segments] == sorted(s.start for s in segments)
+    assert [s.id for s in segments] == list(range(1, len(segments) + 1))
+
+
+def test_a_repetition_loop_is_dropped_and_its_speech_decoded_again(
+    whisper_base: FasterWhisperTranscriber, testdata_dir: Path
+) -> None:
+    """In this far-field meeting excerpt with heavy overlap, one chunk is taken for Welsh and decodes to
+    "Mae'n gweithio." over and over. The loop is dropped as faster-whisper's sequential decoding would drop it, and
+    its speech decoded again as a clip of its own, which detection takes for English."""
+    stream, _info = whisper_base.transcribe(
+        decode_audio(testdata_dir / "ami_train" / "trn08.wav"), TranscriptionOptions(batch_size=8)
+    )
+    segments = list(stream)
+
+    seen = [(s.start, s.end, s.language, s.text) for s in segments]
+    assert segments and all(s.language == "en" for s in segments), seen
+    assert not any(looped(s.text) for s in segments), seen
+    assert "gweithio" not in normalise(" ".join(s.text for s in segments)), seen
+    assert "smile for the camera" in normalise(" ".join(s.text for s in segments)), seen
