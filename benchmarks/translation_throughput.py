@@ -5,8 +5,8 @@ A file of at least ten minutes is built by concatenating the real test recording
       VAD), and
   (b) through the running service (embedded, as ``make run`` starts it): upload -> job -> transcript, which decodes
       in windows and batches speech chunks (``WHISPER_BATCH_SIZE``).
-Prints both real-time factors and the speed-up, plus the WER of both on jfk.flac (the speed-up must not cost
-accuracy).
+Prints both real-time factors and the speed-up, the WER of both on jfk.flac, and how much of the speech (by
+voice-activity detection) each left without a word: the speed-up must not cost accuracy or drop speech.
 
     .venv/bin/python -m benchmarks.translation_throughput [--minutes 10]
 """
@@ -18,6 +18,7 @@ import re
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -25,7 +26,8 @@ import jiwer
 
 from app.core.config import Settings
 from app.engines.bundled import resolve_whisper_model
-from app.pipelines.audio import decode_audio
+from app.engines.speech_chunks import missed_speech
+from app.pipelines.audio import SAMPLE_RATE, decode_audio
 from benchmarks.recordings import concatenated_speech, write_flac
 from tests.fixtures.s3 import free_port
 from tests.fixtures.testdata import DEFAULT_TESTDATA
@@ -39,7 +41,14 @@ def normalise(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s']", " ", text.lower()).split())
 
 
-def bare_sequential(model_dir: Path, audio_path: Path, *, with_vad_and_words: bool = True) -> tuple[float, str]:
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    text: str
+    words: list[tuple[float, float]]
+
+
+def bare_sequential(model_dir: Path, audio_path: Path, *, with_vad_and_words: bool = True) -> Run:
     """faster-whisper's sequential ``transcribe``: with the service's VAD and word timestamps, or its defaults."""
     from faster_whisper import WhisperModel
 
@@ -48,11 +57,26 @@ def bare_sequential(model_dir: Path, audio_path: Path, *, with_vad_and_words: bo
     segments, _info = model.transcribe(
         decode_audio(audio_path), beam_size=5, word_timestamps=with_vad_and_words, vad_filter=with_vad_and_words
     )
-    text = " ".join(segment.text for segment in segments)
-    return time.perf_counter() - started, text
+    decoded = list(segments)
+    words = [(word.start, word.end) for segment in decoded for word in segment.words or ()]
+    return Run(time.perf_counter() - started, " ".join(segment.text for segment in decoded), words)
 
 
-def through_service(files: list[Path], data_dir: Path, model_cache: Path) -> list[tuple[float, str]]:
+def speech_without_words(audio_path: Path, words: list[tuple[float, float]]) -> tuple[float, float]:
+    """(seconds of speech no word covers, seconds of speech), by faster-whisper's voice-activity detection."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    regions = [
+        (r["start"] / SAMPLE_RATE, r["end"] / SAMPLE_RATE)
+        for r in get_speech_timestamps(
+            decode_audio(audio_path), VadOptions(max_speech_duration_s=30, min_silence_duration_ms=160)
+        )
+    ]
+    missed = missed_speech(regions, words)
+    return sum(end - start for start, end in missed), sum(end - start for start, end in regions)
+
+
+def through_service(files: list[Path], data_dir: Path, model_cache: Path) -> list[Run]:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {"DATA_DIR": str(data_dir), "API_PORT": str(port), "MODEL_CACHE_DIR": str(model_cache)}
@@ -69,9 +93,10 @@ def through_service(files: list[Path], data_dir: Path, model_cache: Path) -> lis
                 job = api.post("/api/v1/translation/translate/", headers=headers, files={"file": file}).json()
             listener.follow(job["id"])
             assert listener.wait(timeout=7200)[-1]["status"] == "completed"
-            url = api.get(f"/api/v1/translation/translations/{job['id']}", headers=headers).json()["transcript_url"]
-            text = api.get(url).text
-            results.append((time.perf_counter() - started, text))
+            job_view = api.get(f"/api/v1/translation/translations/{job['id']}", headers=headers).json()
+            document = api.get(job_view["transcript_urls"]["json"]).json()
+            words = [(word["start"], word["end"]) for segment in document["segments"] for word in segment["words"]]
+            results.append(Run(time.perf_counter() - started, document["text"], words))
     return results
 
 
@@ -94,24 +119,29 @@ def main() -> int:
             f"service batch {settings.whisper_batch_size}"
         )
 
-        service = through_service([jfk, long_file], work / "service-data", settings.model_cache)
-        (_, service_jfk), (service_seconds, _) = service
-        bare_seconds, _ = bare_sequential(model_dir, long_file)
-        default_seconds, _ = bare_sequential(model_dir, long_file, with_vad_and_words=False)
-        _, bare_jfk = bare_sequential(model_dir, jfk)
+        service_jfk, service = through_service([jfk, long_file], work / "service-data", settings.model_cache)
+        bare = bare_sequential(model_dir, long_file)
+        default = bare_sequential(model_dir, long_file, with_vad_and_words=False)
+        bare_jfk = bare_sequential(model_dir, jfk)
 
-        print(f"bare sequential, VAD + word timestamps  {bare_seconds:7.1f} s  RTF {bare_seconds / seconds:.3f}")
-        print(f"bare sequential, faster-whisper defaults {default_seconds:7.1f} s  RTF {default_seconds / seconds:.3f}")
-        print(f"service (batched, VAD + words)           {service_seconds:7.1f} s  RTF {service_seconds / seconds:.3f}")
+        print(f"bare sequential, VAD + word timestamps  {bare.seconds:7.1f} s  RTF {bare.seconds / seconds:.3f}")
+        print(f"bare sequential, faster-whisper defaults {default.seconds:7.1f} s  RTF {default.seconds / seconds:.3f}")
+        print(f"service (batched, VAD + words)           {service.seconds:7.1f} s  RTF {service.seconds / seconds:.3f}")
         print(
-            f"speed-up: {bare_seconds / service_seconds:.2f}x vs same features, "
-            f"{default_seconds / service_seconds:.2f}x vs defaults (target >= 3x)"
+            f"speed-up: {bare.seconds / service.seconds:.2f}x vs same features, "
+            f"{default.seconds / service.seconds:.2f}x vs defaults (target >= 3x)"
         )
         reference = normalise(JFK)
         print(
-            f"WER on jfk.flac: bare {jiwer.wer(reference, normalise(bare_jfk)):.3f}, "
-            f"service {jiwer.wer(reference, normalise(service_jfk)):.3f}"
+            f"WER on jfk.flac: bare {jiwer.wer(reference, normalise(bare_jfk.text)):.3f}, "
+            f"service {jiwer.wer(reference, normalise(service_jfk.text)):.3f}"
         )
+        for name, run in (("bare sequential", bare), ("service", service)):
+            missed, speech = speech_without_words(long_file, run.words)
+            print(
+                f"{name}: {len(run.text.split())} words; speech left without words {missed:.1f} s of {speech:.1f} s "
+                f"({missed / speech:.1%})"
+            )
     return 0
 
 

@@ -16,10 +16,15 @@ from dataclasses import dataclass
 
 MAX_CHUNK_SECONDS = 30.0
 """Whisper's window: the most speech one chunk holds."""
-WORD_MARGIN_SECONDS = 0.5
-"""Word timings are approximate: speech this close to a word counts as covered."""
+WORD_MARGIN_SECONDS = 1.0
+"""Word timings are approximate (batched alignment most of all): speech this close to a word counts as covered, so
+a word is never decoded twice."""
 MIN_MISSED_SECONDS = 1.0
 """Shorter uncovered stretches are breaths, laughs and the edges of words, not lost speech."""
+MAX_JOINED_GAP_SECONDS = 5.0
+"""Missed stretches further apart are decoded as separate clips: a long clip of little speech risks holding two
+languages again, or music. Closer ones are joined, since Whisper decodes better with the words around (split at
+every pause, one meeting excerpt lost a whole sentence)."""
 
 Span = tuple[float, float]
 """(start, end) in seconds."""
@@ -83,15 +88,21 @@ def missed_speech(
     return [(start, end) for start, end in missed if end - start >= min_missed]
 
 
-def repair_clips(missed: Sequence[Span], words: Sequence[Span], max_seconds: float = MAX_CHUNK_SECONDS) -> list[Span]:
-    """Clips to decode again: neighbouring missed stretches joined when no word lies between them and the clip
-    stays within ``max_seconds`` (a clip that spanned a decoded word would transcribe it twice)."""
+def repair_clips(
+    missed: Sequence[Span],
+    words: Sequence[Span],
+    *,
+    max_seconds: float = MAX_CHUNK_SECONDS,
+    max_gap: float = MAX_JOINED_GAP_SECONDS,
+) -> list[Span]:
+    """Clips to decode again: neighbouring missed stretches joined when at most ``max_gap`` apart with no word
+    between them (a clip that spanned a decoded word would transcribe it twice), each clip within ``max_seconds``."""
     clips: list[Span] = []
     for start, end in missed:
         if clips:
             first, last = clips[-1]
             between = any(word_start < start and word_end > last for word_start, word_end in words)
-            if not between and end - first <= max_seconds:
+            if not between and start - last <= max_gap and end - first <= max_seconds:
                 clips[-1] = (first, end)
                 continue
         while end - start > max_seconds:

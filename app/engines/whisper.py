@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -118,7 +119,7 @@ class FasterWhisperTranscriber:
             if self._batched is None:
                 self._batched = LanguageTaggingPipeline(self._model)
             pipeline = self._batched
-        pipeline.chunk_languages = {}
+        pipeline.chunk_languages, pipeline.last_speech_timestamp = {}, 0.0
         decoding: dict[str, Any] = {
             "task": options.task,
             "beam_size": options.beam_size,
@@ -130,19 +131,17 @@ class FasterWhisperTranscriber:
         vad = get_speech_timestamps(
             audio, VadOptions(max_speech_duration_s=MAX_CHUNK_SECONDS, min_silence_duration_ms=160)
         )
-        if not vad:  # nothing to decode; the pipeline still reports a language for the file
-            _nothing, info = pipeline.transcribe(audio, language=options.language, vad_filter=True, **decoding)
-            return iter(()), _info(info)
+        if not vad:  # nothing to decode, and no speech to tell the language by
+            language = options.language or "en"
+            duration = audio.size / SAMPLE_RATE
+            return iter(()), TranscriptionInfo(
+                language=language, language_probability=0.0, duration=duration, duration_after_vad=0.0
+            )
         chunks = pack_speech([(region["start"] / SAMPLE_RATE, region["end"] / SAMPLE_RATE) for region in vad])
         packed = np.concatenate([audio[region["start"] : region["end"]] for region in vad])
         clips = [{"start": chunk.packed_start, "end": chunk.packed_end} for chunk in chunks]
         segments, info = pipeline.transcribe(packed, language=options.language, clip_timestamps=clips, **decoding)
-        result = TranscriptionInfo(
-            language=info.language,
-            language_probability=float(info.language_probability),
-            duration=audio.size / SAMPLE_RATE,
-            duration_after_vad=float(info.duration_after_vad),
-        )
+        result = replace(_info(info), duration=audio.size / SAMPLE_RATE)  # the packed audio's is speech only
         checked = CheckedDecoding(
             pipeline,
             audio,

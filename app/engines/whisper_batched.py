@@ -6,15 +6,17 @@ detections lets every segment carry its own language at no cost; detecting per s
 encoder a second time for each one.
 
 Each chunk is then checked against its speech regions (``app.engines.speech_chunks``): speech the chunk's words do
-not cover is decoded again as clips of its own, each with its own language, and where that still finds nothing,
-in the recording's language. Repetition loops and decoded silence are dropped first, as faster-whisper's sequential
-decoding drops them, so the speech they stood for is decoded again too.
+not cover is decoded again as clips of its own, each with its own language; a clip detected as another language
+that still yields nothing confident gets one more try in the recording's language. Repetition loops and decoded
+silence, which faster-whisper's sequential decoding would decode again at a higher temperature, are dropped first,
+so the speech they stood for is decoded again too, as a clip of its own.
 """
 
 from __future__ import annotations
 
 import logging
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from itertools import groupby
 from typing import Any
@@ -75,20 +77,21 @@ class LanguageTaggingPipeline(BatchedInferencePipeline):  # type: ignore[misc]
 
 
 def hallucinated(segment: Any) -> bool:
-    """Decoded silence or a repetition loop: faster-whisper's own tests, plus a short phrase said four times over
-    (too short for the compression-ratio test to see)."""
+    """Decoded silence or a repetition loop, by the tests faster-whisper's sequential decoding applies (where they
+    make it decode again at a higher temperature), plus a short phrase said over and over (too short for the
+    compression-ratio test to see)."""
     silence = segment.no_speech_prob > NO_SPEECH_THRESHOLD and segment.avg_logprob < LOG_PROB_THRESHOLD
     return bool(silence or segment.compression_ratio > COMPRESSION_RATIO_THRESHOLD or looped(segment.text))
 
 
 def looped(text: str) -> bool:
-    """Whether a unit of one to three words repeats four times in a row."""
+    """Whether a unit of one to three words, said at least four times in a row, makes up most of ``text``."""
     words = [word.strip(".,;:!?\"'()").lower() for word in text.split()]
     for unit in range(1, LOOP_UNIT_WORDS + 1):
         run = 0
         for index in range(unit, len(words)):
             run = run + 1 if words[index] == words[index - unit] else 0
-            if run >= (LOOP_REPEATS - 1) * unit:
+            if run >= (LOOP_REPEATS - 1) * unit and run + unit > len(words) / 2:
                 return True
     return False
 
@@ -140,17 +143,17 @@ class CheckedDecoding:
             yield from self._completed(empty, [])
 
     def _completed(self, index: int, found: list[Any]) -> list[Tagged]:
-        kept = [(segment, self._language_of(segment, self._pipeline.chunk_languages)) for segment in found]
-        kept = [(segment, language) for segment, language in kept if not hallucinated(segment)]
-        if not self._decoding.get("word_timestamps"):
-            return kept
-        regions = self._chunks[index].regions
-        spans = self._missed(regions, kept)
+        tagged = [(segment, self._language_of(segment, self._pipeline.chunk_languages)) for segment in found]
+        if not self._decoding.get("word_timestamps"):  # without words nothing can be checked, so nothing is dropped
+            return tagged
+        kept = [(segment, language) for segment, language in tagged if not hallucinated(segment)]
+        spans = self._missed(self._chunks[index].regions, kept)
         if spans:
-            kept += self._redecode(spans, detect=bool(self._decoding.get("multilingual")))
-            spans = self._missed(regions, kept) if self._decoding.get("multilingual") else []
-            if spans:
-                kept += self._redecode(spans, detect=False)
+            repaired, foreign = self._redecode(spans, detect=bool(self._decoding.get("multilingual")))
+            kept += repaired
+            # Clips detected as another language that still decoded to nothing get one try in the recording's.
+            if still := self._missed(foreign, kept):
+                kept += self._redecode(still, detect=False)[0]
         return sorted(kept, key=lambda pair: float(pair[0].start))
 
     @staticmethod
@@ -161,19 +164,33 @@ class CheckedDecoding:
     def _language_of(self, segment: Any, languages: dict[int, tuple[str, float]]) -> str:
         if not self._tag_languages:
             return self._language
-        return languages.get(segment.seek, (self._language, 0.0))[0]
+        return languages.get(segment.seek, (self._recording_language(), 0.0))[0]
 
-    def _redecode(self, spans: list[Span], *, detect: bool) -> list[Tagged]:
+    def _recording_language(self) -> str:
+        """The language most chunks so far were detected in (the file-level detection reads only its first 30 s),
+        or the forced or file-level one."""
+        if not self._tag_languages or not self._pipeline.chunk_languages:
+            return self._language
+        counts = Counter(language for language, _probability in self._pipeline.chunk_languages.values())
+        return counts.most_common(1)[0][0]
+
+    def _redecode(self, spans: list[Span], *, detect: bool) -> tuple[list[Tagged], list[Span]]:
         """Decode clips of the recording, with the main decoding's state set aside; detect each clip's language,
-        or decode it in the recording's."""
+        or decode it in the recording's.
+
+        Returns:
+            The confident segments with their languages, and the clips detected as another language.
+        """
         logger.info("decoding again %.1f s of speech left without words", sum(end - start for start, end in spans))
         pipeline = self._pipeline
+        language = self._recording_language()
         languages, last_speech = pipeline.chunk_languages, pipeline.last_speech_timestamp
-        pipeline.chunk_languages = {}
+        # Word timing starts afresh: the main decoding's last word lies on the packed timeline, far ahead.
+        pipeline.chunk_languages, pipeline.last_speech_timestamp = {}, 0.0
         try:
             decoded, _info = pipeline.transcribe(
                 self._audio,
-                language=self._language,
+                language=language,
                 clip_timestamps=[{"start": start, "end": end} for start, end in spans],
                 **{**self._decoding, "multilingual": detect},
             )
@@ -186,4 +203,10 @@ class CheckedDecoding:
             found = pipeline.chunk_languages
         finally:
             pipeline.chunk_languages, pipeline.last_speech_timestamp = languages, last_speech
-        return [(segment, self._language_of(segment, found) if detect else self._language) for segment in kept]
+        tagged = [(segment, found.get(segment.seek, (language, 0.0))[0] if detect else language) for segment in kept]
+        foreign = [span for span in spans if found.get(self._seek(span[0]), (language, 0.0))[0] != language]
+        return tagged, foreign
+
+    def _seek(self, start: float) -> int:
+        """The seek faster-whisper gives a clip starting at ``start`` s (its start in whole samples, then frames)."""
+        return int(int(start * SAMPLE_RATE) / SAMPLE_RATE * self._pipeline.model.frames_per_second)

@@ -120,7 +120,7 @@ class TranscriptionPipeline:
         expected = probe.duration
         report("transcribing", completed=0.0, total=expected)
         segments: list[Segment] = []
-        languages: Counter[str] = Counter()  # the file's language: the one detected over most of its audio
+        languages: Counter[str] = Counter()  # samples per detected language, for a file without words
         confidence: dict[str, list[float]] = {}
         duration = 0.0
         for window in iter_speech_windows(audio_path, window_seconds=self._window_seconds):
@@ -137,8 +137,14 @@ class TranscriptionPipeline:
         report("formatting", completed=0.0, total=1.0)
         # Speech decoded again (see ``app.engines.whisper_batched``) can fall inside a chunk's span: order by time.
         segments = [replace(s, id=index) for index, s in enumerate(sorted(segments, key=attrgetter("start")), start=1)]
-        language = options.language or (languages.most_common(1)[0][0] if languages else "en")
-        scores = confidence.get(language) or [1.0]
+        # The file's language is the one most of its segments' time is in (detection on its first 30 s can be wrong);
+        # its probability is detection's where detection chose it, else that share of the time.
+        spoken: Counter[str] = Counter()  # milliseconds per language
+        for segment in segments:
+            if segment.language:
+                spoken[segment.language] += milliseconds(segment.end - segment.start)
+        language = options.language or _most_common(spoken) or _most_common(languages) or "en"
+        scores = confidence.get(language) or [spoken[language] / max(sum(spoken.values()), 1)]
         transcript = Transcript(
             language=language,
             language_probability=sum(scores) / len(scores),
@@ -149,6 +155,10 @@ class TranscriptionPipeline:
         )
         report("formatting", completed=1.0, total=1.0)
         return transcript
+
+
+def _most_common(counts: Counter[str]) -> str | None:
+    return counts.most_common(1)[0][0] if counts else None
 
 
 def _shifted(segment: Segment, offset: float, index: int) -> Segment:

@@ -52,6 +52,10 @@ def test_neighbouring_missed_stretches_join_unless_a_word_lies_between() -> None
     assert repair_clips(missed, words, max_seconds=30.0) == [(4.5, 15.0), (20.0, 22.0)]
 
 
+def test_stretches_far_apart_are_separate_clips() -> None:
+    assert repair_clips([(0.0, 5.0), (10.0, 12.0)], [], max_gap=2.0) == [(0.0, 5.0), (10.0, 12.0)]
+
+
 def test_clips_stay_within_the_chunk_length() -> None:
     assert repair_clips([(0.0, 20.0), (21.0, 35.0)], [], max_seconds=30.0) == [(0.0, 20.0), (21.0, 35.0)]
     assert repair_clips([(0.0, 70.0)], [], max_seconds=30.0) == [(0.0, 30.0), (30.0, 60.0), (60.0, 70.0)]
@@ -63,6 +67,7 @@ def test_clips_stay_within_the_chunk_length() -> None:
         ("i'w i'w i'w i'w i'w", True),
         ("zu tun, zu tun, zu tun, zu tun,", True),
         ("no no no, I said", False),
+        ("No, no, no, no, I really did say that to her this morning, before the meeting.", False),
         ("Ask not what your country can do for you, ask what you can do for your country.", False),
     ],
 )

@@ -12,6 +12,7 @@ from app.engines.transcriber import TranscriptionOptions
 from app.engines.whisper import FasterWhisperTranscriber
 from app.engines.whisper_batched import looped
 from app.pipelines.audio import SAMPLE_RATE, decode_audio
+from app.pipelines.transcription import TranscriptionPipeline
 
 GERMAN_FROM = 30.0
 """Where German begins in multilingual_en_de.mp3."""
@@ -50,13 +51,15 @@ def test_a_repetition_loop_is_dropped_and_its_speech_decoded_again(
     """In this far-field meeting excerpt with heavy overlap, one chunk is taken for Welsh and decodes to
     "Mae'n gweithio." over and over. The loop is dropped as faster-whisper's sequential decoding would drop it, and
     its speech decoded again as a clip of its own, which detection takes for English."""
-    stream, _info = whisper_base.transcribe(
-        decode_audio(testdata_dir / "ami_train" / "trn08.wav"), TranscriptionOptions(batch_size=8)
+    transcript = TranscriptionPipeline(whisper_base).apply(
+        testdata_dir / "ami_train" / "trn08.wav", TranscriptionOptions(batch_size=8)
     )
-    segments = list(stream)
+    segments = transcript.segments
 
     seen = [(s.start, s.end, s.language, s.text) for s in segments]
     assert segments and all(s.language == "en" for s in segments), seen
     assert not any(looped(s.text) for s in segments), seen
-    assert "gweithio" not in normalise(" ".join(s.text for s in segments)), seen
-    assert "smile for the camera" in normalise(" ".join(s.text for s in segments)), seen
+    assert "gweithio" not in normalise(transcript.text), seen
+    assert "smile for the camera" in normalise(transcript.text), seen
+    # Detection on the file's first 30 s says Welsh; the transcript's language is the one its words are in.
+    assert transcript.language == "en"

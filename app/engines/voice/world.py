@@ -16,6 +16,12 @@ stock voice unequalised (+0.028 over six sentences once women were no longer giv
 curve gained less for every embedder, so the full curve stays); WORLD resynthesis
 with the pitch level moved halfway to the speaker's +0.087 (WER 2.3 % against 1.2 %, "quick" misheard for two of the
 four voices); a formant-preserving Rubber Band pitch shift before the equaliser +0.049.
+Frame selection, each stock frame's envelope replaced by the mean of its four nearest reference frames on
+per-speaker normalised mel-cepstra (the idea of kNN-VC with signal-processing features), raised resemblyzer
+similarity for the two men by +0.08 to +0.10 over the equaliser but made the speech unintelligible (WER 31-87 %):
+a 5-30 s reference holds too few frames of each sound, and normalised cepstra do not match sounds across speakers.
+Moving the pitch toward the speaker's helps the men and hurts the women recorded far from the microphone, whose
+pitch Harvest reads an octave low.
 """
 
 from __future__ import annotations
