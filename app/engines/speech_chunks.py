@@ -2,11 +2,11 @@
 
 Batched decoding packs a recording's voice-activity regions into chunks of up to 30 s of speech and decodes each
 chunk once, in one language. When a chunk mixes languages, or the decoder stops early, whole stretches of speech
-come back without a word. On five minutes of the test recordings played one after another (English, then German,
-then an English meeting) the bundled model left 43 s of 179 s of speech without words: all the German and the
-meeting's first 28 s, decoded inside chunks it had taken for the other language. Comparing each chunk's speech
+come back without a word. On the test recordings played one after another (English, then German, then English
+meetings; 11.4 minutes, 470 s of speech) the bundled model left 56 s without words: the German half of a chunk it
+took for German as a whole, the first 28 s of a meeting decoded as German, and more. Comparing each chunk's speech
 regions with the spans its words cover finds those stretches, so they can be decoded again on their own, each in
-its own language.
+its own language; 1.3 s is left.
 """
 
 from __future__ import annotations
