@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.core.config import Settings
+from app.engines.voice.matching import NAME as VOICE_MATCHING
 from app.main import create_app
 from app.models.job import JobStatus
 from app.models.voice import VoiceProfile
@@ -36,7 +37,7 @@ def test_xtts_is_the_default_engine_and_clones_in_its_languages(
     engines = client.get("/api/v1/voice/engines").json()
     assert [(e["name"], e["default"]) for e in engines if e["kind"] != "stock voice"] == [
         ("xtts-v2", True),
-        ("voice-matching (nearest stock voice + timbre equalisation)", False),
+        (VOICE_MATCHING, False),
     ]
     headers, voice_id = jfk_voice
 

@@ -1,27 +1,31 @@
-"""Timbre matching: the long-term spectrum of a stock voice brought to a reference speaker's.
+"""Voice matching by signal processing: a stock voice spoken again with a speaker's pitch, vocal tract and timbre.
 
-The WORLD vocoder measures each recording's smooth spectral envelope (the vocal tract and the recording channel,
-without the pitch harmonics) frame by frame. The average envelope over voiced frames of the reference, minus that
-of the stock voice, smoothed across frequency and limited to ±15 dB, is a correction curve; applied to the stock
-voice's waveform as a zero-phase equaliser it moves the voice's timbre toward the speaker's while every phoneme
-stays exactly as the stock voice spoke it.
+The WORLD vocoder splits speech into pitch (F0), a smooth spectral envelope (the vocal tract and the recording
+channel, without the pitch harmonics) and aperiodicity. The stock voice's speech is analysed and resynthesized with
+  - its log-F0 contour moved to the speaker's median and scaled to the speaker's spread (robust statistics: creak
+    and octave errors distort mean and deviation), at most ``MAX_PITCH_CHANGE_SEMITONES`` from the stock voice;
+  - its envelope warped along frequency by a vocal-tract length factor, then multiplied by a correction curve: the
+    reference's average voiced log-envelope minus the warped stock voice's, smoothed across frequency and limited
+    to ±15 dB.
+Every phoneme stays as the stock voice spoke it; only voice quality moves.
 
-Measured on JFK's reference and six English sentences (bundled d-vector similarity to the reference; round-trip WER
-by the bundled Whisper): the equaliser alone gains +0.25 over the stock voice at 1.3 % WER. Full WORLD
-resynthesis with a vocal-tract warp and a pitch-level mapping on top gained +0.32 but at 4-5 % WER, with words such
-as "brown" misheard in one rendition out of two, and the pitch mapping added nothing measurable: intelligibility
-won. Part of the correction copies the reference's recording channel (room, microphone) rather than the voice.
-Scored by resemblyzer instead, over four speakers and ten sentences: the equaliser gains +0.046 over the same
-stock voice unequalised (+0.028 over six sentences once women were no longer given the male voice; a half-strength
-curve gained less for every embedder, so the full curve stays); WORLD resynthesis
-with the pitch level moved halfway to the speaker's +0.087 (WER 2.3 % against 1.2 %, "quick" misheard for two of the
-four voices); a formant-preserving Rubber Band pitch shift before the equaliser +0.049.
-Frame selection, each stock frame's envelope replaced by the mean of its four nearest reference frames on
-per-speaker normalised mel-cepstra (the idea of kNN-VC with signal-processing features), raised resemblyzer
-similarity for the two men by +0.08 to +0.10 over the equaliser but made the speech unintelligible (WER 31-87 %):
-a 5-30 s reference holds too few frames of each sound, and normalised cepstra do not match sounds across speakers.
-Moving the pitch toward the speaker's helps the men and hurts the women recorded far from the microphone, whose
-pitch Harvest reads an octave low.
+Measured over four speakers and ten sentences (benchmarks/clone_quality_speed.py; gain in speaker similarity over
+the nearest stock voice, by the bundled d-vector / by resemblyzer, which the engine never sees; round-trip WER by
+the bundled Whisper):
+  - the correction alone, as an equaliser on the stock waveform: +0.112 / +0.029, WER 1.2 %;
+  - this resynthesis: +0.147 / +0.060, WER 1.4 %. The two men gain +0.131 and +0.204 by resemblyzer; the two women,
+    recorded far from the microphone and scored against a second meeting, lose 0.064 and 0.031 (the equaliser
+    alone lost 0.022 and 0.017). Part of the correction copies the reference's recording channel (room,
+    microphone) rather than the voice, which helps when the held-out audio shares it and hurts when it does not.
+  - Tracking the stock voice's pitch with Harvest instead of DIO read parts of the Piper voice an octave low: the
+    mapping built on it blurred words ("the quick round fox jumps over the Lizzy Dog", JFK's WER 6.8 %); with DIO
+    the same voice came out at 1.8 %. Pitch moved 7 semitones blurred words too (JFK's "lazy dog" heard as "Lizzy
+    Dog"); at 5 or 3 semitones every word of three test sentences came through, at the same similarity.
+  - Rejected: frame selection (each stock frame's envelope replaced by the mean of its four nearest reference frames
+    on per-speaker normalised mel-cepstra, the idea of kNN-VC with signal-processing features) raised resemblyzer
+    similarity for the two men by +0.08 to +0.10 over the equaliser but made speech unintelligible (WER 31-87 %): a
+    5-30 s reference holds too few frames of each sound, and normalised cepstra do not match sounds across
+    speakers. A half-strength correction curve gained less for every embedder.
 """
 
 from __future__ import annotations
@@ -33,15 +37,23 @@ import numpy as np
 
 SAMPLE_RATE = 16000
 FRAME_PERIOD_MS = 5.0
+F0_FLOOR_HZ = 60.0
+F0_CEIL_HZ = 600.0
 MAX_CORRECTION_DB = 15.0
 SMOOTHING_BINS = 9
-HOP_FRACTION = 4
+OCTAVE_ERROR_SEMITONES = 9.0
+"""A speaker read this far under the stock voice is taken to be an octave error of the pitch tracker."""
+MAX_PITCH_CHANGE_SEMITONES = 5.0
+"""WORLD moves pitch cleanly this far; at 7 semitones words started to blur ("brown" heard as "round")."""
+MAX_SPREAD_RATIO = 2.0
 
 
 @dataclass(frozen=True)
 class Analysis:
     f0: np.ndarray
     envelope: np.ndarray
+    aperiodicity: np.ndarray | None = None
+    """Only measured for speech that is to be resynthesized."""
 
     @property
     def voiced(self) -> np.ndarray:
@@ -58,29 +70,47 @@ class PitchStats:
 
 
 @dataclass(frozen=True)
-class TimbreMatch:
-    """What timbre matching fitted on a reference, as stored with the voice profile."""
+class VoiceMatch:
+    """What voice matching fitted on a reference, as stored with the voice profile."""
 
     pitch: PitchStats
-    """The speaker's pitch (for the record and the choice of stock voice)."""
+    """The pitch the stock voice is moved to: the speaker's, within what WORLD does cleanly."""
+    warp: float
+    """Vocal-tract length factor on the stock voice's envelope (above 1: formants move up)."""
     correction: list[float]
-    """Log-power correction per frequency bin, 0 to 8 kHz."""
+    """Log-power correction per frequency bin, 0 to 8 kHz, applied after the warp."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> TimbreMatch:
-        return cls(PitchStats(**data["pitch"]), [float(v) for v in data["correction"]])
+    def from_json(cls, data: dict[str, Any]) -> VoiceMatch:
+        return cls(PitchStats(**data["pitch"]), float(data["warp"]), [float(v) for v in data["correction"]])
 
 
-def analyse(samples: np.ndarray) -> Analysis:
-    """WORLD analysis of 16 kHz speech: Harvest pitch and CheapTrick envelope."""
+def analyse(samples: np.ndarray, *, synthetic: bool = False) -> Analysis:
+    """WORLD analysis of 16 kHz speech: pitch and CheapTrick envelope, plus D4C aperiodicity for ``synthetic``.
+
+    Recordings get Harvest, the tracker that copes with noise and reverberation. Synthetic speech (a stock voice,
+    to be resynthesized) gets DIO refined by StoneMask: fifty times faster, and on clean synthetic speech more
+    reliable, since Harvest read parts of the Piper voice an octave low and the pitch mapping built on that
+    reading blurred words.
+    """
     import pyworld
 
     signal = np.ascontiguousarray(samples, dtype=np.float64)
-    f0, times = pyworld.harvest(signal, SAMPLE_RATE, f0_floor=60.0, f0_ceil=600.0, frame_period=FRAME_PERIOD_MS)
-    return Analysis(f0, pyworld.cheaptrick(signal, f0, times, SAMPLE_RATE))
+    if synthetic:
+        raw, times = pyworld.dio(
+            signal, SAMPLE_RATE, f0_floor=F0_FLOOR_HZ, f0_ceil=F0_CEIL_HZ, frame_period=FRAME_PERIOD_MS
+        )
+        f0 = pyworld.stonemask(signal, raw, times, SAMPLE_RATE)
+    else:
+        f0, times = pyworld.harvest(
+            signal, SAMPLE_RATE, f0_floor=F0_FLOOR_HZ, f0_ceil=F0_CEIL_HZ, frame_period=FRAME_PERIOD_MS
+        )
+    envelope = pyworld.cheaptrick(signal, f0, times, SAMPLE_RATE)
+    aperiodicity = pyworld.d4c(signal, f0, times, SAMPLE_RATE) if synthetic else None
+    return Analysis(f0, envelope, aperiodicity)
 
 
 def pitch_stats(analysis: Analysis) -> PitchStats:
@@ -106,9 +136,38 @@ def envelope_distance(first: Analysis, second: Analysis) -> float:
     return float(np.sqrt(np.mean((difference - difference.mean()) ** 2)))
 
 
-def spectrum_correction(reference: Analysis, stock: Analysis) -> np.ndarray:
-    """Smoothed, limited log-power difference of the two average voiced envelopes (reference minus stock)."""
-    difference = mean_voiced_log_envelope(reference) - mean_voiced_log_envelope(stock)
+def matched_pitch(speaker: PitchStats, stock: PitchStats) -> PitchStats:
+    """The pitch to move the stock voice to: the speaker's median and spread, an octave up where the tracker
+    plainly halved it (on a far-field microphone Harvest read a woman at 102 Hz who speaks at 228 Hz in another
+    recording), and no further from the stock voice than ``MAX_PITCH_CHANGE_SEMITONES``."""
+    octave = np.log(2.0)
+    median = speaker.median
+    if (stock.median - median) * 12 / octave > OCTAVE_ERROR_SEMITONES:
+        median += octave
+    limit = MAX_PITCH_CHANGE_SEMITONES * octave / 12
+    median = float(np.clip(median, stock.median - limit, stock.median + limit))
+    spread = float(np.clip(speaker.spread, stock.spread / MAX_SPREAD_RATIO, stock.spread * MAX_SPREAD_RATIO))
+    return PitchStats(median=median, spread=spread)
+
+
+def warp_envelope(envelope: np.ndarray, factor: float) -> np.ndarray:
+    """Stretch an envelope along frequency by ``factor`` (a shorter vocal tract for factors above 1)."""
+    if factor == 1.0:
+        return envelope
+    bins = np.arange(envelope.shape[1], dtype=np.float64)
+    source = np.clip(bins / factor, 0, bins[-1])
+    low = np.floor(source).astype(np.int64)
+    high = np.minimum(low + 1, bins.size - 1)
+    weight = source - low
+    warped: np.ndarray = envelope[:, low] * (1 - weight) + envelope[:, high] * weight
+    return warped
+
+
+def spectrum_correction(reference: Analysis, stock: Analysis, *, warp: float = 1.0) -> np.ndarray:
+    """Smoothed, limited log-power difference of the two average voiced envelopes (reference minus the stock
+    voice's, warped by ``warp``)."""
+    warped = Analysis(stock.f0, warp_envelope(stock.envelope, warp))
+    difference = mean_voiced_log_envelope(reference) - mean_voiced_log_envelope(warped)
     kernel = np.ones(SMOOTHING_BINS) / SMOOTHING_BINS
     smoothed = np.convolve(np.pad(difference, SMOOTHING_BINS // 2, mode="edge"), kernel, mode="valid")
     limit = np.log(10 ** (MAX_CORRECTION_DB / 10))
@@ -116,18 +175,29 @@ def spectrum_correction(reference: Analysis, stock: Analysis) -> np.ndarray:
     return clipped
 
 
-def equalize(samples: np.ndarray, correction: np.ndarray) -> np.ndarray:
-    """Apply a log-power correction curve to 16 kHz speech as a zero-phase STFT equaliser (peak 0.9)."""
-    from scipy.signal import istft, stft
+def resynthesize(stock: Analysis, stock_pitch: PitchStats, match: VoiceMatch, *, semitones: float = 0.0) -> np.ndarray:
+    """The analysed stock speech spoken again with the matched pitch, warped envelope and corrected spectrum, its
+    pitch moved ``semitones`` further on request (peak 0.9).
 
-    segment = 2 * (len(correction) - 1)
-    overlap = segment - segment // HOP_FRACTION
-    signal = np.asarray(samples, dtype=np.float64)
-    if signal.size < segment:
-        signal = np.pad(signal, (0, segment - signal.size))
-    _, _, spectrum = stft(signal, fs=SAMPLE_RATE, nperseg=segment, noverlap=overlap)
-    gain = np.exp(np.asarray(correction) / 2)[:, None]
-    _, shaped = istft(spectrum * gain, fs=SAMPLE_RATE, nperseg=segment, noverlap=overlap)
-    shaped = shaped[: samples.size]
-    peak = float(np.max(np.abs(shaped))) if shaped.size else 0.0
-    return np.asarray(shaped * (0.9 / peak) if peak > 0 else shaped, dtype=np.float32)
+    Raises:
+        ValueError: ``stock`` was analysed without aperiodicity.
+    """
+    import pyworld
+
+    if stock.aperiodicity is None:
+        raise ValueError("resynthesis needs the aperiodicity of synthetic-speech analysis")
+    f0 = stock.f0.copy()
+    voiced = stock.voiced
+    scale = match.pitch.spread / stock_pitch.spread
+    shift = match.pitch.median - stock_pitch.median + semitones * np.log(2.0) / 12
+    f0[voiced] = np.exp(stock_pitch.median + shift + (np.log(f0[voiced]) - stock_pitch.median) * scale)
+    envelope = warp_envelope(stock.envelope, match.warp) * np.exp(np.asarray(match.correction))[None, :]
+    speech = pyworld.synthesize(
+        np.ascontiguousarray(f0),
+        np.ascontiguousarray(envelope),
+        np.ascontiguousarray(stock.aperiodicity),
+        SAMPLE_RATE,
+        FRAME_PERIOD_MS,
+    )
+    peak = float(np.max(np.abs(speech))) if speech.size else 0.0
+    return np.asarray(speech * (0.9 / peak) if peak > 0 else speech, dtype=np.float32)

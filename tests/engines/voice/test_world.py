@@ -1,18 +1,48 @@
-"""Timbre matching on real speech: the correction curve and the equaliser that applies it."""
+"""Voice matching's signal processing on real speech: pitch mapping, vocal-tract warp, spectrum correction."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+import pytest
+import soxr
 
+from app.engines.synthesis import load_bundled_synthesizer
 from app.engines.voice import world
-from app.engines.voice.matching import shift_pitch
+from app.engines.voice.matching import ENROLMENT_SENTENCE, shift_pitch
 from app.pipelines.audio import decode_audio
+
+OCTAVE = np.log(2.0)
+
+
+@pytest.fixture(scope="module")
+def stock_speech(model_cache_dir: Path) -> np.ndarray:
+    """The Piper voice's enrolment sentence: what voice matching resynthesizes."""
+    spoken = load_bundled_synthesizer("piper", model_cache_dir, steady=True).synthesize(
+        ENROLMENT_SENTENCE["en"], language="en", voice="joe"
+    )
+    return np.asarray(soxr.resample(spoken.samples, spoken.sample_rate, world.SAMPLE_RATE), dtype=np.float32)
 
 
 def speech(testdata_dir: Path) -> np.ndarray:
     return decode_audio(testdata_dir / "jfk.flac")[: 16000 * 4]
+
+
+def semitones(first: float, second: float) -> float:
+    return float((second - first) * 12 / OCTAVE)
+
+
+def pitch_change(before: world.Analysis, after: world.Analysis) -> float:
+    """Median pitch change in semitones over the frames voiced in both."""
+    frames = min(before.f0.size, after.f0.size)
+    both = (before.f0[:frames] > 0) & (after.f0[:frames] > 0)
+    return float(12 * np.log2(np.median(after.f0[:frames][both] / before.f0[:frames][both])))
+
+
+def spectral_centroid(analysis: world.Analysis) -> float:
+    power = analysis.envelope[analysis.voiced].mean(axis=0)
+    return float((np.arange(power.size) * power).sum() / power.sum())
 
 
 def test_a_voice_needs_no_correction_toward_itself(testdata_dir: Path) -> None:
@@ -22,28 +52,54 @@ def test_a_voice_needs_no_correction_toward_itself(testdata_dir: Path) -> None:
     assert 80 < np.exp(stats.median) < 300 and stats.spread > 0
 
 
-def test_the_equaliser_moves_the_spectrum_by_the_correction(testdata_dir: Path) -> None:
-    original = speech(testdata_dir)
-    analysis = world.analyse(original)
-    bins = analysis.envelope.shape[1]
+def test_resynthesis_moves_pitch_warp_and_spectrum_as_asked(stock_speech: np.ndarray) -> None:
+    original = world.analyse(stock_speech, synthetic=True)
+    own = world.pitch_stats(original)
+    bins = original.envelope.shape[1]
+    unchanged = world.VoiceMatch(own, 1.0, [0.0] * bins)
+    lower = world.VoiceMatch(world.PitchStats(own.median - 3 * OCTAVE / 12, own.spread), 1.1, [0.0] * bins)
     tilt = np.linspace(-1.0, 1.0, bins)  # darker lows, brighter highs
 
-    shaped = world.equalize(original, tilt)
+    plain = world.analyse(world.resynthesize(original, own, unchanged), synthetic=True)
+    higher = world.analyse(world.resynthesize(original, own, unchanged, semitones=4.0), synthetic=True)
+    lower_and_shorter = world.analyse(world.resynthesize(original, own, lower), synthetic=True)
+    brighter = world.analyse(world.resynthesize(original, own, world.VoiceMatch(own, 1.0, tilt.tolist())))
 
-    assert shaped.shape == original.shape and float(np.max(np.abs(shaped))) <= 0.9 + 1e-6
-    measured = world.spectrum_correction(world.analyse(shaped), analysis)
-    low, high = measured[: bins // 4].mean(), measured[3 * bins // 4 :].mean()
-    assert high - low > 1.0  # the high band gained against the low band, as asked
-    assert np.abs(world.equalize(original, np.zeros(bins)) - original / np.abs(original).max() * 0.9).max() < 1e-3
+    assert abs(pitch_change(original, plain)) < 0.5
+    assert abs(pitch_change(original, higher) - 4.0) < 0.5
+    assert abs(pitch_change(original, lower_and_shorter) + 3.0) < 0.5
+    assert spectral_centroid(lower_and_shorter) > spectral_centroid(plain) * 1.04
+    measured = world.spectrum_correction(brighter, world.analyse(world.resynthesize(original, own, unchanged)))
+    assert measured[3 * bins // 4 :].mean() - measured[: bins // 4].mean() > 1.0
+
+
+def test_matched_pitch_undoes_octave_errors_and_stays_within_reach() -> None:
+    stock = world.PitchStats(median=float(np.log(220.0)), spread=0.1)
+
+    halved = world.matched_pitch(world.PitchStats(float(np.log(102.0)), 0.12), stock)
+    near = world.matched_pitch(world.PitchStats(float(np.log(196.0)), 0.5), stock)
+    far_above = world.matched_pitch(world.PitchStats(float(np.log(440.0)), 0.01), stock)
+
+    assert semitones(halved.median, float(np.log(204.0))) == pytest.approx(0.0, abs=1e-6)
+    assert semitones(near.median, float(np.log(196.0))) == pytest.approx(0.0, abs=1e-6)
+    assert near.spread == pytest.approx(0.2) and far_above.spread == pytest.approx(0.05)
+    assert semitones(stock.median, far_above.median) == pytest.approx(world.MAX_PITCH_CHANGE_SEMITONES)
 
 
 def test_correction_is_limited_and_round_trips(testdata_dir: Path) -> None:
     quiet = world.analyse(speech(testdata_dir) * 0.001)
     loud = world.analyse(speech(testdata_dir))
     limit = np.log(10 ** (world.MAX_CORRECTION_DB / 10))
-    assert np.abs(world.spectrum_correction(loud, quiet)).max() <= limit + 1e-9
-    match = world.TimbreMatch(world.pitch_stats(loud), [0.5, -0.25])
-    assert world.TimbreMatch.from_json(match.to_json()) == match
+    assert np.abs(world.spectrum_correction(loud, quiet, warp=1.06)).max() <= limit + 1e-9
+    match = world.VoiceMatch(world.pitch_stats(loud), 0.94, [0.5, -0.25])
+    assert world.VoiceMatch.from_json(match.to_json()) == match
+
+
+def test_a_recording_analysis_cannot_be_resynthesized(testdata_dir: Path) -> None:
+    recording = world.analyse(speech(testdata_dir))
+    stats = world.pitch_stats(recording)
+    with pytest.raises(ValueError, match="aperiodicity"):
+        world.resynthesize(recording, stats, world.VoiceMatch(stats, 1.0, [0.0] * recording.envelope.shape[1]))
 
 
 def test_pitch_shift_keeps_duration(testdata_dir: Path) -> None:
