@@ -152,3 +152,11 @@ def check_speed(speed: float) -> None:
     """
     if not 0.5 <= speed <= 2.0:
         raise InvalidInput("speed must be between 0.5 and 2.0", details={"speed": speed})
+
+
+def shift_pitch(samples: np.ndarray, sample_rate: int, semitones: float) -> np.ndarray:
+    """Rubber Band pitch shift (duration kept)."""
+    from pedalboard import PitchShift
+
+    shifted = PitchShift(semitones=semitones)(samples.reshape(1, -1), float(sample_rate))
+    return np.asarray(shifted, dtype=np.float32).reshape(-1)

@@ -212,11 +212,3 @@ class VoiceMatchingCloner:
         spoken = world.analyse(self._speak(voice, text, language, speed), synthetic=True)
         speech = world.resynthesize(spoken, self._stock_sample(voice, language).pitch, match, semitones=pitch)
         return SynthesizedSpeech(samples=speech, sample_rate=world.SAMPLE_RATE)
-
-
-def shift_pitch(samples: np.ndarray, sample_rate: int, semitones: float) -> np.ndarray:
-    """Rubber Band pitch shift (duration kept)."""
-    from pedalboard import PitchShift
-
-    shifted = PitchShift(semitones=semitones)(samples.reshape(1, -1), float(sample_rate))
-    return np.asarray(shifted, dtype=np.float32).reshape(-1)

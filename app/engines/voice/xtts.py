@@ -22,9 +22,8 @@ import numpy as np
 
 from app.engines.errors import MODEL_LOAD_ERRORS, ModelNotAvailable
 from app.engines.synthesis import VoiceNotAvailable
-from app.engines.synthesis.base import SynthesizedSpeech, check_speed
+from app.engines.synthesis.base import SynthesizedSpeech, check_speed, shift_pitch
 from app.engines.voice.base import EngineInfo, SpeakerReference
-from app.engines.voice.matching import shift_pitch
 
 logger = logging.getLogger(__name__)
 

@@ -9,8 +9,9 @@ import pytest
 import soxr
 
 from app.engines.synthesis import load_bundled_synthesizer
+from app.engines.synthesis.base import shift_pitch
 from app.engines.voice import world
-from app.engines.voice.matching import ENROLMENT_SENTENCE, shift_pitch
+from app.engines.voice.matching import ENROLMENT_SENTENCE
 from app.pipelines.audio import decode_audio
 
 OCTAVE = np.log(2.0)
