@@ -150,7 +150,8 @@ class VoiceMatchingCloner:
         alone is a poor chooser: the d-vector rated a female Kokoro voice closest to JFK (0.46 against Piper's male
         voice at 0.34), while the envelope put Piper nearest. Pitch alone is no better: on a far-field meeting
         microphone Harvest read one woman's voice at 102 Hz, 12.5 semitones under the Kokoro voice that both
-        embedding (0.65 against 0.40) and envelope put nearest to her.
+        embedding (0.65 against 0.40) and envelope put nearest to her. (The speaker's pitch is read by Harvest, the
+        stock voices' by DIO; see ``world.analyse``.)
 
         Args:
             reference: the speaker.
@@ -160,7 +161,8 @@ class VoiceMatchingCloner:
         candidates = stock_voices_for(language)
         if not candidates:
             raise VoiceNotAvailable(f"Voice matching does not speak {language!r}", details={"language": language})
-        speaker = speaker or world.analyse(reference.samples)
+        if speaker is None:
+            speaker = world.analyse(reference.samples)
         speaker_pitch = world.pitch_stats(speaker).median
         best: tuple[float, float, StockVoice] | None = None
         for engine in ENGINE_SPEED_ORDER:
@@ -209,6 +211,9 @@ class VoiceMatchingCloner:
         engine, name = fitted["stock_voice"].split(":", 1)
         voice = StockVoice(engine, name)
         match = world.VoiceMatch.from_json(fitted["parameters"])
-        spoken = world.analyse(self._speak(voice, text, language, speed), synthetic=True)
-        speech = world.resynthesize(spoken, self._stock_sample(voice, language).pitch, match, semitones=pitch)
+        spoken = self._speak(voice, text, language, speed)
+        if spoken.size == 0:  # the stock voice said nothing (text of punctuation alone)
+            return SynthesizedSpeech(samples=spoken, sample_rate=world.SAMPLE_RATE)
+        analysis = world.analyse(spoken, synthetic=True)
+        speech = world.resynthesize(analysis, self._stock_sample(voice, language).pitch, match, semitones=pitch)
         return SynthesizedSpeech(samples=speech, sample_rate=world.SAMPLE_RATE)

@@ -42,10 +42,14 @@ F0_CEIL_HZ = 600.0
 MAX_CORRECTION_DB = 15.0
 SMOOTHING_BINS = 9
 OCTAVE_ERROR_SEMITONES = 9.0
-"""A speaker read this far under the stock voice is taken to be an octave error of the pitch tracker."""
+"""A speaker read this far under a woman's stock voice is taken to be an octave error of the pitch tracker."""
+HIGH_REGISTER_HZ = 165.0
+"""Stock voices above this are women's: the speaker was matched to one by embedding and envelope, so a reading
+an octave under it is the tracker's error. Under a man's voice a low reading is a deep voice."""
 MAX_PITCH_CHANGE_SEMITONES = 5.0
 """WORLD moves pitch cleanly this far; at 7 semitones words started to blur ("brown" heard as "round")."""
 MAX_SPREAD_RATIO = 2.0
+SILENCE_PEAK = 1e-4
 
 
 @dataclass(frozen=True)
@@ -138,11 +142,12 @@ def envelope_distance(first: Analysis, second: Analysis) -> float:
 
 def matched_pitch(speaker: PitchStats, stock: PitchStats) -> PitchStats:
     """The pitch to move the stock voice to: the speaker's median and spread, an octave up where the tracker
-    plainly halved it (on a far-field microphone Harvest read a woman at 102 Hz who speaks at 228 Hz in another
-    recording), and no further from the stock voice than ``MAX_PITCH_CHANGE_SEMITONES``."""
+    plainly halved a woman's voice (on a far-field microphone Harvest read a woman at 102 Hz who speaks at 228 Hz
+    in another recording), and no further from the stock voice than ``MAX_PITCH_CHANGE_SEMITONES``."""
     octave = np.log(2.0)
     median = speaker.median
-    if (stock.median - median) * 12 / octave > OCTAVE_ERROR_SEMITONES:
+    high_register = stock.median > np.log(HIGH_REGISTER_HZ)
+    if high_register and (stock.median - median) * 12 / octave > OCTAVE_ERROR_SEMITONES:
         median += octave
     limit = MAX_PITCH_CHANGE_SEMITONES * octave / 12
     median = float(np.clip(median, stock.median - limit, stock.median + limit))
@@ -177,7 +182,7 @@ def spectrum_correction(reference: Analysis, stock: Analysis, *, warp: float = 1
 
 def resynthesize(stock: Analysis, stock_pitch: PitchStats, match: VoiceMatch, *, semitones: float = 0.0) -> np.ndarray:
     """The analysed stock speech spoken again with the matched pitch, warped envelope and corrected spectrum, its
-    pitch moved ``semitones`` further on request (peak 0.9).
+    pitch moved ``semitones`` further on request (peak 0.9; silence stays silent).
 
     Raises:
         ValueError: ``stock`` was analysed without aperiodicity.
@@ -190,7 +195,8 @@ def resynthesize(stock: Analysis, stock_pitch: PitchStats, match: VoiceMatch, *,
     voiced = stock.voiced
     scale = match.pitch.spread / stock_pitch.spread
     shift = match.pitch.median - stock_pitch.median + semitones * np.log(2.0) / 12
-    f0[voiced] = np.exp(stock_pitch.median + shift + (np.log(f0[voiced]) - stock_pitch.median) * scale)
+    mapped = np.exp(stock_pitch.median + shift + (np.log(f0[voiced]) - stock_pitch.median) * scale)
+    f0[voiced] = np.clip(mapped, F0_FLOOR_HZ, F0_CEIL_HZ)
     envelope = warp_envelope(stock.envelope, match.warp) * np.exp(np.asarray(match.correction))[None, :]
     speech = pyworld.synthesize(
         np.ascontiguousarray(f0),
@@ -200,4 +206,6 @@ def resynthesize(stock: Analysis, stock_pitch: PitchStats, match: VoiceMatch, *,
         FRAME_PERIOD_MS,
     )
     peak = float(np.max(np.abs(speech))) if speech.size else 0.0
-    return np.asarray(speech * (0.9 / peak) if peak > 0 else speech, dtype=np.float32)
+    if peak < SILENCE_PEAK:  # WORLD's noise floor, which normalising would raise to full scale
+        return np.zeros(speech.size, dtype=np.float32)
+    return np.asarray(speech * (0.9 / peak), dtype=np.float32)
