@@ -5,7 +5,8 @@
 2. **Embedding**: 0.82 s windows every 0.4 s that are mostly speech get a level-normalised d-vector; up to three
    consecutive windows form one segment to cluster (longer segments give steadier vectors).
 3. **Clustering**: agglomerative clustering of the segments (``app.pipelines.clustering``) finds the speakers.
-4. **Labelling**: every speech frame takes the label of the nearest embedded window; where the network detects
+4. **Labelling**: each window moves to the speaker whose centroid it is most like (clustering labelled segments of
+   three windows); every speech frame takes the label of the nearest embedded window; where the network detects
    overlapped speech, the other speaker whose centroid that window's vector is most like is added as a second
    speaker (a window over two voices carries something of both; on the AMI excerpts this scored DER 22.1 % against
    22.9 % for taking the nearest other speaker in time).
@@ -79,6 +80,27 @@ def _runs(labels: np.ndarray) -> Iterator[tuple[int, int, int]]:
     for start, end in zip(starts, ends, strict=True):
         if labels[start] >= 0:
             yield int(labels[start]), int(start), int(end)
+
+
+def refined_labels(vectors: np.ndarray, labels: np.ndarray, speakers: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Window labels, speaker centroids and each window's similarity to them (windows x speakers), after every
+    window has moved to the speaker whose centroid it is most like.
+
+    Clustering labels whole segments of up to three windows (1.6 s), so a segment that straddles a change of speaker
+    gives all of it to one of them; a window alone is labelled more finely. Over the nine AMI excerpts this took DER
+    with the speaker count found from 21.8 % to 21.1 % (ami_dev00 15.8 % to 13.2 %, trn04 28.7 % to 26.1 %, trn08
+    52.8 % to 51.2 %, none worse). With the count given it stayed at 28.5 % overall; where the given count exceeds
+    the true one, the extra speakers' windows gather more frames (trn05 with four given, one true: 29.2 % to
+    33.5 %). A move that would leave a speaker without windows is not made, so a given count still holds.
+    """
+    centroids = centroids_of(vectors, labels, speakers)
+    similarity = vectors @ centroids.T
+    if speakers > 1:
+        nearest = similarity.argmax(axis=1)
+        if np.unique(nearest).size == speakers:
+            centroids = centroids_of(vectors, nearest, speakers)
+            return nearest, centroids, vectors @ centroids.T
+    return labels, centroids, similarity
 
 
 class BundledDiarizer:
@@ -189,6 +211,7 @@ class BundledDiarizer:
         )
         window_labels = cluster_embeddings(segment_vectors, weights, clustering)[segment_of]
         speakers = int(window_labels.max()) + 1
+        window_labels, centroid_vectors, similarity = refined_labels(vectors, window_labels, speakers)
 
         centres = (starts + WINDOW_SAMPLES / 2) / SAMPLE_RATE
         times = scores.time_of(np.arange(mask.size))
@@ -201,9 +224,8 @@ class BundledDiarizer:
             nearest = np.zeros(mask.size, dtype=np.int64)
         frame_labels = np.where(mask, window_labels[nearest], -1)
         turns = self._turns(frame_labels, scores, duration)
-        centroid_vectors = centroids_of(vectors, window_labels, speakers)
         if speakers > 1:
-            second = self._second_speakers(frame_labels, scores, mask, nearest, vectors @ centroid_vectors.T)
+            second = self._second_speakers(frame_labels, scores, mask, nearest, similarity)
             turns += self._turns(second, scores, duration)
         turns.sort(key=lambda turn: (turn.start, turn.speaker))
         names = [f"SPEAKER_{index:02d}" for index in range(speakers)]

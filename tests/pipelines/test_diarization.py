@@ -10,7 +10,7 @@ from pyannote.core import Annotation
 from pyannote.metrics.diarization import DiarizationErrorRate
 
 from app.engines.speaker.base import DiarizationOptions
-from app.pipelines.diarization import STEP_WEIGHTS, BundledDiarizer
+from app.pipelines.diarization import STEP_WEIGHTS, BundledDiarizer, refined_labels
 from app.pipelines.encode import encode_audio
 from tests.speaker_data import as_annotation, der, read_rttm
 
@@ -79,3 +79,26 @@ def test_speaker_count_options_are_honoured(
     diarizer: BundledDiarizer, testdata_dir: Path, options: DiarizationOptions, expected: int
 ) -> None:
     assert len(diarizer.diarize(testdata_dir / "ami_dev00.wav", options).speakers) == expected
+
+
+def test_a_window_on_the_far_side_of_a_change_of_speaker_moves_to_that_speaker() -> None:
+    first, second = np.eye(4, dtype=np.float32)[:2]
+    vectors = np.stack([first, first, second, second, second, second, first, first, first])
+    clustered = np.array([0, 0, 0, 1, 1, 1, 0, 0, 0])  # the first segment straddles the change
+
+    labels, centroids, similarity = refined_labels(vectors, clustered, 2)
+
+    assert labels.tolist() == [0, 0, 1, 1, 1, 1, 0, 0, 0]
+    assert centroids @ first == pytest.approx([1.0, 0.0])
+    assert similarity.shape == (9, 2)
+
+
+def test_no_window_moves_where_a_speaker_would_be_left_without_any() -> None:
+    first, second = np.eye(4, dtype=np.float32)[:2]
+    vectors = np.stack([first, first, second, second, first, second])
+    forced = np.array([0, 0, 1, 1, 2, 2])  # a given count of three: the third speaker's windows are the others'
+
+    labels, centroids, _similarity = refined_labels(vectors, forced, 3)
+
+    assert labels.tolist() == forced.tolist()
+    assert len(centroids) == 3
