@@ -127,27 +127,40 @@ class CheckedDecoding:
         self._decoding = decoding
 
     def segments(self, decoded: Iterable[Any]) -> Iterator[Tagged]:
-        """``decoded`` (on the recording's timeline, in chunk order) with languages, repairs merged in time order."""
+        """``decoded`` (on the recording's timeline, in chunk order) with languages, repairs merged in time order.
+
+        Chunks are checked as faster-whisper decoded them, a batch at a time, and the speech a batch missed is
+        decoded again in one batched call: clip by clip, a CPU paid 22 ms per token for a lone clip against 7 ms
+        for each of eight batched.
+        """
         starts = [chunk.packed_start for chunk in self._chunks]
         frames_per_second = self._pipeline.model.frames_per_second
-        checked = 0
+        batch = max(1, int(self._decoding.get("batch_size", 1)))
+        first = 0  # the first chunk not yet checked
+        pending: dict[int, list[Tagged]] = {}
         for seek, group in groupby(decoded, key=lambda segment: segment.seek):
             # A seek is the chunk's start in whole frames, rounded down: one frame of slack finds its chunk.
             index = bisect_right(starts, (seek + 1) / frames_per_second) - 1
-            found = list(group)
-            for empty in range(checked, index):  # chunks that decoded to nothing at all
-                yield from self._completed(empty, [])
-            yield from self._completed(index, found)
-            checked = index + 1
-        for empty in range(checked, len(self._chunks)):
-            yield from self._completed(empty, [])
+            if pending and index // batch != first // batch:
+                yield from self._completed(range(first, index), pending)
+                first, pending = index, {}
+            pending.setdefault(index, []).extend(
+                (segment, self._language_of(segment, self._pipeline.chunk_languages)) for segment in group
+            )
+        yield from self._completed(range(first, len(self._chunks)), pending)
 
-    def _completed(self, index: int, found: list[Any]) -> list[Tagged]:
-        tagged = [(segment, self._language_of(segment, self._pipeline.chunk_languages)) for segment in found]
+    def _completed(self, chunks: range, found: dict[int, list[Tagged]]) -> list[Tagged]:
+        """The segments of a run of chunks, checked and repaired (``found``: chunk index -> its segments; chunks
+        missing from it decoded to nothing at all)."""
         if not self._decoding.get("word_timestamps"):  # without words nothing can be checked, so nothing is dropped
-            return tagged
-        kept = [(segment, language) for segment, language in tagged if not hallucinated(segment)]
-        spans = self._missed(self._chunks[index].regions, kept)
+            return [pair for index in chunks for pair in found.get(index, [])]
+        kept: list[Tagged] = []
+        spans: list[Span] = []
+        for index in chunks:
+            # Each chunk against its own words: a neighbour's word near its edge must not hide speech it missed.
+            own = [(segment, language) for segment, language in found.get(index, []) if not hallucinated(segment)]
+            spans += self._missed(self._chunks[index].regions, own)
+            kept += own
         if spans:
             repaired, foreign = self._redecode(spans, detect=bool(self._decoding.get("multilingual")))
             kept += repaired
