@@ -8,6 +8,11 @@ sentence sounds most like the reference to the speaker embedder, and the long-te
 synthesis speaks with the stock voice (its deterministic variant, so the fit holds for every rendition) and
 resynthesizes it with WORLD under that adaptation; a requested pitch shift is added to the pitch mapping. Prosody
 and accent stay the stock voice's.
+
+Rejected: walking Kokoro's style vector toward the speaker (blends of its five voices, then random steps kept when
+the d-vector rated the enrolment sentence closer to the reference). The d-vector's rating rose (FEE083 0.58 to
+0.71) but resemblyzer's similarity to held-out speech did not follow (FEE083 0.580 to 0.541, FEE087 0.586 to 0.603,
+MEE009 0.484 to 0.481), and each fitting took 80 s.
 """
 
 from __future__ import annotations
