@@ -5,7 +5,8 @@ minimum amount of speech are folded into their nearest large cluster (a cough or
 clusters whose centroids are still alike are merged, most alike first. The two stages estimate the number of
 speakers together: segment-level distances are noisy (far-field meeting audio), centroid similarity is steadier,
 and either alone either splits one voice or merges two on recordings of other kinds. A given count, or bounds on
-it, are met by merging further or by cutting the tree into more clusters.
+it, are met by merging further, or by cutting the tree into more clusters or setting outlying segments apart
+(see ``_split``).
 
 Very long recordings are clustered on an evenly spread sample, and every other item joins its nearest centroid, so
 memory stays linear in the number of items instead of quadratic.
@@ -90,9 +91,37 @@ def _cluster(units: np.ndarray, weights: np.ndarray, options: ClusteringOptions)
     low = options.num_clusters or options.min_clusters or 1
     high = options.num_clusters or options.max_clusters or found
     if found < low:
-        return _cut(tree, min(low, len(units)))
+        return _split(tree, units, labels, min(low, len(units)), options.merge_similarity)
     labels = _merge_alike(units, labels, options.merge_similarity)
     return _merge_alike(units, labels, -1.0, stop_at=high) if int(labels.max()) + 1 > high else labels
+
+
+def _split(
+    tree: np.ndarray, units: np.ndarray, labels: np.ndarray, clusters: int, merge_similarity: float
+) -> np.ndarray:
+    """``clusters`` clusters where the estimate (``labels``) found fewer.
+
+    The tree is cut into that many where no two of the resulting centroids are alike by ``merge_similarity``: then
+    each is as distinct as separate speakers are. Otherwise the cut split a voice the estimate had found, not a
+    speaker it missed, so the estimate stands and its most outlying segments become the speakers asked for: a
+    speaker the embedder cannot tell apart then costs little. Over the AMI excerpts with the true count given this
+    scored DER 26.5 % against 28.0 % for always cutting the tree (one excerpt with four speakers given, one found:
+    29.2 % to 18.8 %) and 26.2 % for always taking outliers, which missed a real third speaker the cut found (trn09
+    22.8 % against 29.7 %).
+    """
+    cut = _cut(tree, clusters)
+    centres = centroids_of(units, cut, clusters)
+    alike = centres @ centres.T
+    np.fill_diagonal(alike, -1.0)
+    if alike.max() < merge_similarity:
+        return cut
+    labels = _merge_alike(units, labels, merge_similarity)
+    while (count := int(labels.max()) + 1) < clusters:
+        fit = np.sum(units * centroids_of(units, labels, count)[labels], axis=1)
+        fit[np.bincount(labels, minlength=count)[labels] < 2] = np.inf  # a cluster's last member stays
+        labels = labels.copy()
+        labels[int(np.argmin(fit))] = count
+    return labels
 
 
 def _cut(tree: np.ndarray, clusters: int) -> np.ndarray:

@@ -49,6 +49,24 @@ def test_given_count_and_bounds_are_honoured() -> None:
     assert cluster_embeddings(one, np.ones(40), at_least).max() == 1
 
 
+def test_a_given_count_finds_a_quiet_speaker_that_was_folded_away() -> None:
+    vectors, truth = speakers([30, 2])
+    weights = np.full(len(vectors), 0.4)  # the second speaker talks for 0.8 s, under the minimum of a speaker
+    given = ClusteringOptions(threshold=0.5, min_cluster_weight=1.0, merge_similarity=0.75, num_clusters=2)
+    assert agreement(cluster_embeddings(vectors, weights, given), truth)
+
+
+def test_a_given_count_sets_an_outlier_apart_rather_than_split_one_voice() -> None:
+    rng = np.random.default_rng(0)
+    near, nearer = np.eye(16)[0], np.eye(16)[0] + 0.5 * np.eye(16)[1]  # centroids 0.89 alike: one voice
+    vectors = np.concatenate([centre + 0.05 * rng.standard_normal((20, 16)) for centre in (near, nearer)])
+    given = ClusteringOptions(threshold=0.5, min_cluster_weight=1.0, merge_similarity=0.75, num_clusters=2)
+
+    labels = cluster_embeddings(vectors, np.ones(len(vectors)), given)
+
+    assert sorted(np.bincount(labels).tolist()) == [1, 39]  # cutting the tree gave 20 and 20
+
+
 def test_tiny_clusters_join_their_nearest_speaker() -> None:
     vectors, _ = speakers([30, 1])
     weights = np.full(len(vectors), 0.4)  # the stray item stands for 0.4 s of speech
