@@ -141,9 +141,10 @@ class CheckedDecoding:
         for seek, group in groupby(decoded, key=lambda segment: segment.seek):
             # A seek is the chunk's start in whole frames, rounded down: one frame of slack finds its chunk.
             index = bisect_right(starts, (seek + 1) / frames_per_second) - 1
-            if pending and index // batch != first // batch:
-                yield from self._completed(range(first, index), pending)
-                first, pending = index, {}
+            if pending and index // batch != max(pending) // batch:
+                end = (max(pending) // batch + 1) * batch  # the end of the decoding batch that is complete
+                yield from self._completed(range(first, end), pending)
+                first, pending = end, {}
             pending.setdefault(index, []).extend(
                 (segment, self._language_of(segment, self._pipeline.chunk_languages)) for segment in group
             )
@@ -154,18 +155,24 @@ class CheckedDecoding:
         missing from it decoded to nothing at all)."""
         if not self._decoding.get("word_timestamps"):  # without words nothing can be checked, so nothing is dropped
             return [pair for index in chunks for pair in found.get(index, [])]
-        kept: list[Tagged] = []
-        spans: list[Span] = []
-        for index in chunks:
-            # Each chunk against its own words: a neighbour's word near its edge must not hide speech it missed.
-            own = [(segment, language) for segment, language in found.get(index, []) if not hallucinated(segment)]
-            spans += self._missed(self._chunks[index].regions, own)
-            kept += own
+        # Each chunk is checked against its own words: a neighbour's word near its edge must not hide speech it
+        # missed.
+        own = {
+            index: [(segment, language) for segment, language in found.get(index, []) if not hallucinated(segment)]
+            for index in chunks
+        }
+        spans = {span: index for index in chunks for span in self._missed(self._chunks[index].regions, own[index])}
+        kept = [pair for pairs in own.values() for pair in pairs]
         if spans:
-            repaired, foreign = self._redecode(spans, detect=bool(self._decoding.get("multilingual")))
+            repaired, foreign = self._redecode(list(spans), detect=bool(self._decoding.get("multilingual")))
             kept += repaired
             # Clips detected as another language that still decoded to nothing get one try in the recording's.
-            if still := self._missed(foreign, kept):
+            still = [
+                clip
+                for index in dict.fromkeys(spans[span] for span in foreign)
+                for clip in self._missed([span for span in foreign if spans[span] == index], own[index] + repaired)
+            ]
+            if still:
                 kept += self._redecode(still, detect=False)[0]
         return sorted(kept, key=lambda pair: float(pair[0].start))
 

@@ -92,7 +92,7 @@ def _cluster(units: np.ndarray, weights: np.ndarray, options: ClusteringOptions)
     high = options.num_clusters or options.max_clusters or found
     if found < low:
         return _split(tree, units, labels, min(low, len(units)), options.merge_similarity)
-    labels = _merge_alike(units, labels, options.merge_similarity)
+    labels = _merge_alike(units, labels, options.merge_similarity, stop_at=low)
     return _merge_alike(units, labels, -1.0, stop_at=high) if int(labels.max()) + 1 > high else labels
 
 
@@ -113,7 +113,7 @@ def _split(
     centres = centroids_of(units, cut, clusters)
     alike = centres @ centres.T
     np.fill_diagonal(alike, -1.0)
-    if alike.max() < merge_similarity:
+    if int(cut.max()) + 1 == clusters and alike.max() < merge_similarity:  # (near-duplicates cut into fewer)
         return cut
     labels = _merge_alike(units, labels, merge_similarity)
     while (count := int(labels.max()) + 1) < clusters:

@@ -5,7 +5,7 @@
 2. **Embedding**: 0.82 s windows every 0.4 s that are mostly speech get a level-normalised d-vector; up to three
    consecutive windows form one segment to cluster (longer segments give steadier vectors).
 3. **Clustering**: agglomerative clustering of the segments (``app.pipelines.clustering``) finds the speakers.
-4. **Labelling**: a window moves to its neighbour's speaker where that speaker's centroid is more like it
+4. **Labelling**: a window moves to the next or previous window's speaker where that speaker's centroid is more like it
    (clustering labelled segments of three windows); every speech frame takes the label of the nearest embedded
    window; where the network detects overlapped speech, the other speaker whose centroid that window's vector is
    most like is added as a second speaker (a window over two voices carries something of both; on the AMI excerpts
@@ -83,16 +83,22 @@ def _runs(labels: np.ndarray) -> Iterator[tuple[int, int, int]]:
 
 
 def refined_labels(vectors: np.ndarray, labels: np.ndarray, speakers: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Window labels (windows in time order), speaker centroids and each window's similarity to them (windows x
-    speakers), after every window has moved to a neighbouring window's speaker whose centroid it is more like.
+    """Window labels, speaker centroids and each window's similarity to them (windows x speakers), after every
+    window has moved to the speaker of the window before or after it where that speaker's centroid is more like it.
 
     Clustering labels whole segments of up to three windows (1.6 s), so a segment that straddles a change of speaker
     gives all of it to one of them; a window alone is labelled more finely. Over the nine AMI excerpts this took DER
     from 21.8 % to 21.3 % with the speaker count found (ami_dev00 15.8 % to 13.2 %, trn04 28.7 % to 26.1 %, none
     worse) and from 28.5 % to 28.0 % with it given. Letting any window move to any speaker scored 21.1 % / 28.5 %,
     but it lets a small cluster of stray vectors gather windows far from its own: a far-field recording of one man
-    then showed a second speaker for 20 % of it instead of 15 %. A move that would leave a speaker without windows is
-    not made, so a given count still holds.
+    then showed a second speaker for 20 % of it instead of 15 %. Moves that would leave a speaker without windows
+    are not made, so a given count still holds. Windows on either side of a pause count as neighbours too (a turn
+    goes on after a breath); taking only windows without a pause between them scored 21.4 % (ami_dev00 13.7 %).
+
+    Args:
+        vectors: (windows, dim) unit-length embeddings, in time order.
+        labels: each window's cluster.
+        speakers: how many clusters there are.
     """
     centroids = centroids_of(vectors, labels, speakers)
     similarity = vectors @ centroids.T
@@ -101,10 +107,9 @@ def refined_labels(vectors: np.ndarray, labels: np.ndarray, speakers: int) -> tu
     windows = np.arange(labels.size)
     moved = labels.copy()
     for neighbour in (np.r_[labels[:1], labels[:-1]], np.r_[labels[1:], labels[-1:]]):
-        closer = similarity[windows, neighbour] > similarity[windows, moved]
-        moved = np.where(closer, neighbour, moved)
-    if np.unique(moved).size < speakers:
-        return labels, centroids, similarity
+        moved = np.where(similarity[windows, neighbour] > similarity[windows, moved], neighbour, moved)
+    while (emptied := np.setdiff1d(np.arange(speakers), moved)).size:
+        moved = np.where(np.isin(labels, emptied), labels, moved)
     centroids = centroids_of(vectors, moved, speakers)
     return moved, centroids, vectors @ centroids.T
 

@@ -67,6 +67,20 @@ def test_a_given_count_sets_an_outlier_apart_rather_than_split_one_voice() -> No
     assert sorted(np.bincount(labels).tolist()) == [1, 39]  # cutting the tree gave 20 and 20
 
 
+def test_a_given_count_is_met_where_items_repeat_exactly() -> None:
+    vectors = np.stack([np.eye(8)[0]] * 5 + [np.eye(8)[1]] * 5)  # the tree cannot be cut into three
+    given = ClusteringOptions(threshold=0.5, min_cluster_weight=0.0, merge_similarity=0.75, num_clusters=3)
+    assert cluster_embeddings(vectors, np.ones(10), given).max() == 2
+
+
+def test_merging_alike_clusters_stops_at_a_given_count() -> None:
+    rng = np.random.default_rng(1)
+    near, nearer = np.eye(4)[0], np.eye(4)[0] + 0.6 * np.eye(4)[1]  # two clusters, centroids 0.86 alike
+    vectors = np.concatenate([centre + 0.01 * rng.standard_normal((5, 4)) for centre in (near, nearer)])
+    given = ClusteringOptions(threshold=0.1, min_cluster_weight=0.0, merge_similarity=0.75, num_clusters=2)
+    assert cluster_embeddings(vectors, np.ones(10), given).max() == 1
+
+
 def test_tiny_clusters_join_their_nearest_speaker() -> None:
     vectors, _ = speakers([30, 1])
     weights = np.full(len(vectors), 0.4)  # the stray item stands for 0.4 s of speech

@@ -88,18 +88,22 @@ def test_a_window_on_the_far_side_of_a_change_of_speaker_moves_to_that_speaker()
 
     labels, centroids, similarity = refined_labels(vectors, clustered, 2)
 
-    # The stray window amid the first speaker's turn keeps its label: only neighbours' speakers are candidates.
+    # The stray window amid the first speaker's turn keeps its label: only adjoining windows' speakers are
+    # candidates.
     assert labels.tolist() == [0, 0, 1, 1, 1, 1, 0, 0, 0, 0]
     assert centroids[1] @ second == pytest.approx(1.0)
     assert similarity.shape == (10, 2)
 
 
-def test_no_window_moves_where_a_speaker_would_be_left_without_any() -> None:
-    first, second = np.eye(4, dtype=np.float32)[:2]
-    vectors = np.stack([first, first, second, second, first, second])
-    forced = np.array([0, 0, 1, 1, 2, 2])  # a given count of three: the third speaker's windows are the others'
+def test_moves_that_would_leave_a_speaker_without_windows_are_not_made() -> None:
+    first, second = np.eye(8, dtype=np.float32)[:2]
+    vectors = np.stack([first] * 6 + [first, second] + [second] * 6 + [second] + [first] * 5)
+    # A third speaker given where there are two: its two windows would both move away. Window 14 straddles.
+    forced = np.array([0] * 6 + [2, 2] + [1] * 6 + [0] * 6)
 
     labels, centroids, _similarity = refined_labels(vectors, forced, 3)
 
-    assert labels.tolist() == forced.tolist()
+    expected = forced.copy()
+    expected[14] = 1  # the other moves still happen
+    assert labels.tolist() == expected.tolist()
     assert len(centroids) == 3
