@@ -167,11 +167,10 @@ class CheckedDecoding:
             repaired, foreign = self._redecode(list(spans), detect=bool(self._decoding.get("multilingual")))
             kept += repaired
             # Clips detected as another language that still decoded to nothing get one try in the recording's.
-            still = [
-                clip
-                for index in dict.fromkeys(spans[span] for span in foreign)
-                for clip in self._missed([span for span in foreign if spans[span] == index], own[index] + repaired)
-            ]
+            still: list[Span] = []
+            for index in chunks:
+                if mine := [span for span in foreign if spans[span] == index]:
+                    still += self._missed(mine, own[index] + repaired)
             if still:
                 kept += self._redecode(still, detect=False)[0]
         return sorted(kept, key=lambda pair: float(pair[0].start))
