@@ -28,8 +28,20 @@ VoiceName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NO_CONTROL_CHARACTERS
 ]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), NO_CONTROL_CHARACTERS]
+
+
+def _something_to_say(value: str) -> str:
+    if not any(character.isalnum() for character in value):
+        raise ValueError("must contain something to speak (letters or digits), not only punctuation or symbols")
+    return value
+
+
 SpokenText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000), NO_CONTROL_CHARACTERS
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=5000),
+    NO_CONTROL_CHARACTERS,
+    AfterValidator(_something_to_say),
 ]
-"""What a clone says; the service still checks the length it counts after its own clean-up."""
+"""What a clone says; the service still checks the length it counts after its own clean-up. Text of punctuation
+alone would come back as a silent file."""
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255), NO_CONTROL_CHARACTERS]

@@ -337,6 +337,11 @@ class VoiceService:
             hook=hook,
         )
         speech = result.speech
+        if speech.samples.size == 0:
+            raise InvalidInput(
+                f"The {cloner.info.kind} engine found nothing to speak in input_text",
+                details={"field": "input_text", "language": language},
+            )
         hook("scoring", completed=0.0, total=1.0)
         mono_16k = np.asarray(soxr.resample(speech.samples, speech.sample_rate, SAMPLE_RATE), dtype=np.float32)
         similarity = float(engines.embedder().embed(mono_16k) @ embedding)

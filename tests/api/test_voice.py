@@ -107,6 +107,7 @@ def test_no_consent_and_bad_samples_store_nothing(
     [
         ({"input_text": ""}, "VALIDATION_ERROR"),
         ({"input_text": "   "}, "VALIDATION_ERROR"),
+        ({"input_text": "... ?!"}, "VALIDATION_ERROR"),
         ({"input_text": "x" * 5001}, "VALIDATION_ERROR"),
         ({"speed": 0.4}, "VALIDATION_ERROR"),
         ({"speed": 2.5}, "VALIDATION_ERROR"),
