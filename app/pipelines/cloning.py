@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.engines.synthesis.base import SynthesizedSpeech, join_pieces
+from app.engines.synthesis.base import SENTENCE_PAUSE_SECONDS, SynthesizedSpeech, join_pieces
 from app.engines.voice.base import SpeakerReference, VoiceCloner
 from app.pipelines.hooks import ProgressHook, setup_hook
 
@@ -63,4 +63,6 @@ class CloningPipeline:
             pieces.append(speech.samples)
             rate = speech.sample_rate
             report("synthesizing", completed=index, total=len(sentences))
-        return CloneResult(SynthesizedSpeech(join_pieces(pieces, rate or 16000), rate or 16000), len(sentences))
+        rate = rate or 16000
+        joined = join_pieces(pieces, rate, pause=SENTENCE_PAUSE_SECONDS / speed)  # pauses keep the pace asked for
+        return CloneResult(SynthesizedSpeech(joined, rate), len(sentences))

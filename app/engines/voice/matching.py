@@ -6,8 +6,9 @@ Stock voices are the bundled Piper and Kokoro voices that speak the language int
 (``app.engines.voice.world``): the speaker's pitch level and range, the vocal-tract warp under which the adapted
 sentence sounds most like the reference to the speaker embedder, and the long-term spectrum correction. Each
 synthesis speaks with the stock voice (its deterministic variant, so the fit holds for every rendition) and
-resynthesizes it with WORLD under that adaptation; a requested pitch shift is added to the pitch mapping. Prosody
-and accent stay the stock voice's.
+resynthesizes it with WORLD under that adaptation; a requested pitch shift is added to the pitch mapping, and a
+requested speed replays the natural-pace analysis faster or slower (``world.time_scaled``). Prosody and accent stay
+the stock voice's.
 
 Rejected: walking Kokoro's style vector toward the speaker (blends of its five voices, then random steps kept when
 the d-vector rated the enrolment sentence closer to the reference). The d-vector's rating rose (FEE083 0.58 to
@@ -29,7 +30,7 @@ import soxr
 
 from app.engines.speaker.base import SpeakerEmbedder
 from app.engines.synthesis import VOICE_CATALOGUE, SpeechSynthesizer, VoiceNotAvailable
-from app.engines.synthesis.base import SynthesizedSpeech, trim_silence
+from app.engines.synthesis.base import SynthesizedSpeech, check_speed, trim_silence
 from app.engines.voice import world
 from app.engines.voice.base import EngineInfo, SpeakerReference
 
@@ -122,7 +123,7 @@ class VoiceMatchingCloner:
             path = self._cache_dir / f"{voice.engine}-{voice.voice}-{language}-{digest}.npy"
             if path.is_file():
                 return np.asarray(np.load(path), dtype=np.float32)
-        speech = self._speak(voice, text, language, 1.0)
+        speech = self._speak(voice, text, language)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             staging = path.with_suffix(f".{os.getpid()}.tmp.npy")
@@ -139,8 +140,9 @@ class VoiceMatchingCloner:
             self._stock[(voice.key, language)] = cached
         return cached
 
-    def _speak(self, voice: StockVoice, text: str, language: str, speed: float) -> np.ndarray:
-        speech = self._synthesizer_for(voice.engine).synthesize(text, language=language, voice=voice.voice, speed=speed)
+    def _speak(self, voice: StockVoice, text: str, language: str) -> np.ndarray:
+        """The stock voice at its natural pace (``synthesize`` sets the pace in resynthesis)."""
+        speech = self._synthesizer_for(voice.engine).synthesize(text, language=language, voice=voice.voice)
         resampled = soxr.resample(speech.samples, speech.sample_rate, world.SAMPLE_RATE)
         return trim_silence(np.asarray(resampled, dtype=np.float32), world.SAMPLE_RATE)
 
@@ -216,9 +218,11 @@ class VoiceMatchingCloner:
         engine, name = fitted["stock_voice"].split(":", 1)
         voice = StockVoice(engine, name)
         match = world.VoiceMatch.from_json(fitted["parameters"])
-        spoken = self._speak(voice, text, language, speed)
+        check_speed(speed)
+        spoken = self._speak(voice, text, language)
         if spoken.size == 0:  # the stock voice said nothing (text of punctuation alone)
             return SynthesizedSpeech(samples=spoken, sample_rate=world.SAMPLE_RATE)
         analysis = world.analyse(spoken, synthetic=True)
-        speech = world.resynthesize(analysis, self._stock_sample(voice, language).pitch, match, semitones=pitch)
+        stock_pitch = self._stock_sample(voice, language).pitch
+        speech = world.resynthesize(analysis, stock_pitch, match, semitones=pitch, tempo=speed)
         return SynthesizedSpeech(samples=speech, sample_rate=world.SAMPLE_RATE)

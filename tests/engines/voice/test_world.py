@@ -73,6 +73,19 @@ def test_resynthesis_moves_pitch_warp_and_spectrum_as_asked(stock_speech: np.nda
     assert measured[3 * bins // 4 :].mean() - measured[: bins // 4].mean() > 1.0
 
 
+def test_a_requested_pace_scales_the_length_and_keeps_the_pitch(stock_speech: np.ndarray) -> None:
+    original = world.analyse(stock_speech, synthetic=True)
+    own = world.pitch_stats(original)
+    unchanged = world.VoiceMatch(own, 1.0, [0.0] * original.envelope.shape[1])
+    natural = world.resynthesize(original, own, unchanged)
+    natural_pitch = world.pitch_stats(world.analyse(natural)).median
+
+    for tempo in (0.5, 2.0):
+        paced = world.resynthesize(original, own, unchanged, tempo=tempo)
+        assert paced.size * tempo == pytest.approx(natural.size, rel=0.01)
+        assert abs(semitones(natural_pitch, world.pitch_stats(world.analyse(paced)).median)) < 1.0
+
+
 def test_matched_pitch_undoes_octave_errors_and_stays_within_reach() -> None:
     stock = world.PitchStats(median=float(np.log(220.0)), spread=0.1)
 
