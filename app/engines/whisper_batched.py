@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import logging
 from bisect import bisect_right
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
-from itertools import groupby
 from typing import Any
 
 import numpy as np
@@ -64,10 +63,15 @@ class LanguageTaggingPipeline(BatchedInferencePipeline):  # type: ignore[misc]
         super().__init__(model)
         self._recorder: _DetectionRecorder = model.model
         self.chunk_languages: dict[int, tuple[str, float]] = {}
+        self.batch_segments: deque[int] = deque()
+        """How many segments each batch decoded so far yields, oldest first: faster-whisper yields a batch's
+        segments one for one right after decoding it, so a reader knows a batch is complete without asking for
+        the next segment, which would decode the next batch first."""
 
     def forward(self, features: Any, tokenizer: Any, chunks_metadata: Any, options: Any) -> Any:
         self._recorder.last = []
         outputs = super().forward(features, tokenizer, chunks_metadata, options)
+        self.batch_segments.append(sum(len(result) for result in outputs))
         if options.multilingual:
             for metadata, ranked in zip(chunks_metadata, self._recorder.last, strict=True):
                 token, probability = ranked[0]
@@ -131,23 +135,29 @@ class CheckedDecoding:
 
         Chunks are checked as faster-whisper decoded them, a batch at a time, and the speech a batch missed is
         decoded again in one batched call: clip by clip, a CPU paid 22 ms per token for a lone clip against 7 ms
-        for each of eight batched.
+        for each of eight batched. A batch's segments go out as soon as its last one is in, before the next batch
+        is decoded, so progress (and a cancelled job's stop) follows the decoding.
         """
         starts = [chunk.packed_start for chunk in self._chunks]
         frames_per_second = self._pipeline.model.frames_per_second
         batch = max(1, int(self._decoding.get("batch_size", 1)))
+        counts = self._pipeline.batch_segments
         first = 0  # the first chunk not yet checked
         pending: dict[int, list[Tagged]] = {}
-        for seek, group in groupby(decoded, key=lambda segment: segment.seek):
+        left = 0  # segments still to come from the batch being read
+        for segment in decoded:
+            if left == 0:  # the first segment of a batch; batches that decoded to nothing came before it
+                while counts[0] == 0:
+                    counts.popleft()
+                left = counts.popleft()
             # A seek is the chunk's start in whole frames, rounded down: one frame of slack finds its chunk.
-            index = bisect_right(starts, (seek + 1) / frames_per_second) - 1
-            if pending and index // batch != max(pending) // batch:
-                end = (max(pending) // batch + 1) * batch  # the end of the decoding batch that is complete
+            index = bisect_right(starts, (segment.seek + 1) / frames_per_second) - 1
+            pending.setdefault(index, []).append((segment, self._language_of(segment, self._pipeline.chunk_languages)))
+            left -= 1
+            if left == 0:
+                end = (index // batch + 1) * batch  # the end of the decoding batch that is complete
                 yield from self._completed(range(first, end), pending)
                 first, pending = end, {}
-            pending.setdefault(index, []).extend(
-                (segment, self._language_of(segment, self._pipeline.chunk_languages)) for segment in group
-            )
         yield from self._completed(range(first, len(self._chunks)), pending)
 
     def _completed(self, chunks: range, found: dict[int, list[Tagged]]) -> list[Tagged]:
@@ -203,9 +213,13 @@ class CheckedDecoding:
         logger.info("decoding again %.1f s of speech left without words", sum(end - start for start, end in spans))
         pipeline = self._pipeline
         language = self._recording_language()
-        languages, last_speech = pipeline.chunk_languages, pipeline.last_speech_timestamp
+        languages, last_speech, counts = (
+            pipeline.chunk_languages,
+            pipeline.last_speech_timestamp,
+            pipeline.batch_segments,
+        )
         # Word timing starts afresh: the main decoding's last word lies on the packed timeline, far ahead.
-        pipeline.chunk_languages, pipeline.last_speech_timestamp = {}, 0.0
+        pipeline.chunk_languages, pipeline.last_speech_timestamp, pipeline.batch_segments = {}, 0.0, deque()
         try:
             decoded, _info = pipeline.transcribe(
                 self._audio,
@@ -221,7 +235,11 @@ class CheckedDecoding:
             ]
             found = pipeline.chunk_languages
         finally:
-            pipeline.chunk_languages, pipeline.last_speech_timestamp = languages, last_speech
+            pipeline.chunk_languages, pipeline.last_speech_timestamp, pipeline.batch_segments = (
+                languages,
+                last_speech,
+                counts,
+            )
         tagged = [(segment, found.get(segment.seek, (language, 0.0))[0] if detect else language) for segment in kept]
         foreign = [span for span in spans if found.get(self._seek(span[0]), (language, 0.0))[0] != language]
         return tagged, foreign

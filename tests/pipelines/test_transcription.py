@@ -8,12 +8,14 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import jiwer
 import pytest
 
 from app.engines.transcriber import TranscriptionOptions
 from app.engines.whisper import FasterWhisperTranscriber
+from app.engines.whisper_batched import LanguageTaggingPipeline
 from app.pipelines.formats import render_transcript
 from app.pipelines.transcription import STEP_WEIGHTS, Transcript, TranscriptionPipeline
 
@@ -124,3 +126,29 @@ def test_windowed_transcription_keeps_absolute_time(whisper_base: FasterWhisperT
     assert error < 0.15, (whole.text, windowed.text)
     german = [s for s in windowed.segments if s.start >= GERMAN_FROM]
     assert german and Counter(s.language for s in german).most_common(1)[0][0] == "de"
+
+
+def test_batched_progress_arrives_while_the_file_is_still_being_decoded(
+    whisper_base: FasterWhisperTranscriber, testdata_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Segments, progress and the chance to stop a cancelled job come batch by batch: a minute of speech is not
+    decoded in one batch of all its chunks, and its first chunk is reported before the next is decoded."""
+    events: list[tuple[str, float]] = []
+    decode_batch = LanguageTaggingPipeline.forward
+
+    def forward(self: LanguageTaggingPipeline, features: Any, *args: Any) -> Any:
+        events.append(("batch", float(len(features))))
+        return decode_batch(self, features, *args)
+
+    def hook(step: str, *, completed: float | None = None, total: float | None = None) -> None:
+        events.append((step, completed or 0.0))
+
+    monkeypatch.setattr(LanguageTaggingPipeline, "forward", forward)
+    TranscriptionPipeline(whisper_base).apply(
+        testdata_dir / "multilingual_en_de.mp3", TranscriptionOptions(batch_size=8), hook
+    )
+
+    batches = [index for index, (name, _) in enumerate(events) if name == "batch"]
+    assert len(batches) >= 2 and events[batches[0]][1] == 1
+    between = events[batches[0] : batches[1]]
+    assert any(name == "transcribing" and completed > 0 for name, completed in between), events
