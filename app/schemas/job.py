@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, HttpUrl
 
 from app.pipelines.encode import AudioFormat
+from app.schemas.text import LanguageCode
 
 
 class JobEvent(BaseModel):
@@ -81,8 +82,8 @@ class TranslationJobPublic(BaseModel):
 
 class TranslationUrlCreate(BaseModel):
     url: HttpUrl
-    source_language: str | None = None
-    target_language: str | None = None
+    source_language: LanguageCode | None = None
+    target_language: LanguageCode | None = None
     output_format: AudioFormat = AudioFormat.WAV
     dub: bool = True
 

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 
 from app.pipelines.encode import AudioFormat
-from app.schemas.text import Description, SpokenText, VoiceName
+from app.schemas.text import Description, LanguageCode, SpokenText, VoiceName
 
 
 class VoicePublic(BaseModel):
@@ -48,7 +48,7 @@ class VoiceUsePublic(BaseModel):
 
 
 class CloneOptions(BaseModel):
-    language: str | None = Field(default=None, description="Language of the text; defaults to the voice's")
+    language: LanguageCode | None = Field(default=None, description="Language of the text; defaults to the voice's")
     speed: float = Field(default=1.0, ge=0.5, le=2.0)
     pitch: float = Field(default=0.0, ge=-12.0, le=12.0, description="Shift in semitones")
     output_format: AudioFormat = AudioFormat.WAV

@@ -107,3 +107,20 @@ def test_one_bad_file_refuses_the_whole_batch(client: TestClient, settings: Sett
     assert body["details"]["file_index"] == 1 and body["details"]["filename"] == "x.mp3"
     assert stored_files(settings) == [] and queued_messages(settings.broker_url) == []
     assert client.get("/api/v1/jobs/", headers=headers).json()["count"] == 0
+
+
+def test_an_overlong_language_is_a_validation_error_that_does_not_echo_it(
+    client: TestClient, settings: Settings, testdata_dir: Path
+) -> None:
+    headers = auth_headers(client)
+    for field in ("source_language", "target_language"):
+        with (testdata_dir / "jfk.flac").open("rb") as file:
+            response = client.post(URL, headers=headers, files={"file": file}, data={field: "x" * 100_000})
+        assert response.status_code == 422
+        assert_error(response.json(), "VALIDATION_ERROR")
+        assert len(response.content) < 2_000
+    url = client.post(
+        f"{URL}url/", headers=headers, json={"url": "https://example.com/a.mp3", "target_language": "x" * 500}
+    )
+    assert_error(url.json(), "VALIDATION_ERROR")
+    assert stored_files(settings) == [] and queued_messages(settings.broker_url) == []

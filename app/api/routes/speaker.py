@@ -23,6 +23,7 @@ from app.models.job import JobKind, JobStatus
 from app.models.user import User
 from app.pipelines.encode import AudioFormat
 from app.schemas.job import SpeakerJobPublic
+from app.schemas.text import LanguageCode
 from app.services.catalog import LanguageCatalog
 from app.services.jobs import job_service
 from app.services.outbox import JobOutbox
@@ -50,7 +51,9 @@ def diarization_form(
     min_speakers: MinSpeakers = None,
     max_speakers: MaxSpeakers = None,
     transcribe: Annotated[bool, Form(description="Also transcribe, with a speaker on every word")] = False,
-    language: Annotated[str | None, Form(description="Spoken language for the transcript; omit to detect")] = None,
+    language: Annotated[
+        LanguageCode | None, Form(description="Spoken language for the transcript; omit to detect")
+    ] = None,
     known_voices: Annotated[
         str | None,
         Form(pattern=KNOWN_VOICES_PATTERN, description="Voice profile ids to name speakers after, e.g. 3,7"),

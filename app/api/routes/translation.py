@@ -20,6 +20,7 @@ from app.models.job import JobKind, JobStatus
 from app.pipelines.encode import AudioFormat
 from app.pipelines.formats import TranscriptFormat
 from app.schemas.job import BatchPublic, LanguagesPublic, TranslationJobPublic, TranslationUrlCreate
+from app.schemas.text import LanguageCode
 from app.services.jobs import job_service
 from app.services.translation import TranslationRequest, UploadLimits, transcript_artifact, translation_service
 
@@ -35,8 +36,12 @@ SUBMISSION_ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def translation_form(
-    source_language: Annotated[str | None, Form(description="Spoken language; omit to detect it (per segment)")] = None,
-    target_language: Annotated[str | None, Form(description="Translate into this language; omit to transcribe")] = None,
+    source_language: Annotated[
+        LanguageCode | None, Form(description="Spoken language; omit to detect it (per segment)")
+    ] = None,
+    target_language: Annotated[
+        LanguageCode | None, Form(description="Translate into this language; omit to transcribe")
+    ] = None,
     output_format: Annotated[AudioFormat, Form(description="Format of the dubbed speech")] = AudioFormat.WAV,
     dub: Annotated[bool, Form(description="Speak the translation (when a bundled voice speaks it)")] = True,
 ) -> TranslationRequest:

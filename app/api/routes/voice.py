@@ -11,7 +11,7 @@ from app.core.errors import InvalidAudio, InvalidJobState, PayloadTooLarge, Rate
 from app.engines.synthesis import VOICE_CATALOGUE
 from app.engines.voice import VoiceMatchingCloner
 from app.models.job import JobKind
-from app.schemas.text import Description, VoiceName
+from app.schemas.text import Description, LanguageCode, VoiceName
 from app.schemas.voice import (
     CloneBatchCreate,
     CloneBatchPublic,
@@ -108,7 +108,7 @@ def create_voice(
     file: Annotated[UploadFile, File(description="A recording of one person speaking (3 s to 5 min)")],
     consent: Annotated[bool, Form(description="The speaker agreed to have their voice cloned")] = False,
     description: Annotated[Description | None, Form()] = None,
-    language: Annotated[str, Form(description="The language the speaker speaks")] = "en",
+    language: Annotated[LanguageCode, Form(description="The language the speaker speaks")] = "en",
 ) -> VoicePublic:
     """Create a voice profile from a consented sample: checked, cleaned, embedded once."""
     profile = voice_service.create_profile(
