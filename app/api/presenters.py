@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import PurePath
+from typing import Any
 
-from app.models.job import Job
+from app.models.job import Job, JobStatus
 from app.models.voice import VoiceProfile
 from app.pipelines.encode import AudioFormat
 from app.pipelines.formats import TranscriptFormat
@@ -203,3 +206,21 @@ def clone_status_public(job: Job, storage: Storage, expires_in: int) -> CloneSta
         ),
         result=job.result,
     )
+
+
+def batch_state(batch_id: str, jobs: Sequence[Job]) -> dict[str, Any]:
+    """The ``BatchState`` fields of a batch's jobs."""
+    statuses = [JobStatus(job.status) for job in jobs]
+    counts = Counter(status.value for status in statuses)
+    if not all(status.is_terminal for status in statuses):
+        started = any(status is not JobStatus.PENDING for status in statuses)
+        status = JobStatus.PROCESSING.value if started else JobStatus.PENDING.value
+    else:
+        status = statuses[0].value if len(counts) == 1 else "partial"
+    progress = [100.0 if s.is_terminal else float(job.progress or 0.0) for s, job in zip(statuses, jobs, strict=True)]
+    return {
+        "batch_id": batch_id,
+        "status": status,
+        "progress": round(sum(progress) / max(len(progress), 1), 1),
+        "counts": dict(counts),
+    }

@@ -88,8 +88,20 @@ class TranslationUrlCreate(BaseModel):
     dub: bool = True
 
 
-class BatchPublic(BaseModel):
+class BatchState(BaseModel):
+    """Where a batch stands as a whole."""
+
     batch_id: str
+    status: str
+    """``pending`` or ``processing`` while jobs remain; once all have ended, ``completed``, ``failed`` or
+    ``cancelled`` where they all ended alike, else ``partial``."""
+    progress: float
+    """Mean progress of its jobs (an ended job counts as 100)."""
+    counts: dict[str, int]
+    """How many of its jobs are in each status."""
+
+
+class BatchPublic(BatchState):
     jobs: list[TranslationJobPublic]
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 
 from app.pipelines.encode import AudioFormat
+from app.schemas.job import BatchState
 from app.schemas.text import Description, LanguageCode, SpokenText, VoiceName
 
 
@@ -109,8 +110,7 @@ class CloneStatusPublic(BaseModel):
     """Engine, speaker similarity to the reference, duration, sentences, stock voice adapted."""
 
 
-class CloneBatchPublic(BaseModel):
-    batch_id: str
+class CloneBatchPublic(BatchState):
     jobs: list[CloneJobPublic]
 
 

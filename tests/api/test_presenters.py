@@ -6,8 +6,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from app.api.presenters import download_name
-from app.models.job import Job
+from app.api.presenters import batch_state, download_name
+from app.models.job import Job, JobStatus
 from app.storage import attachment_disposition
 
 
@@ -34,3 +34,22 @@ def test_any_name_travels_in_the_content_disposition() -> None:
     fallback = disposition.split('filename="', 1)[1].split('"', 1)[0]
     assert fallback.isascii() and '"' not in fallback and "\\" not in fallback
     assert unquote(disposition.split("filename*=UTF-8''", 1)[1]) == name
+
+
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [
+        ([JobStatus.PENDING, JobStatus.PENDING], "pending"),
+        ([JobStatus.PENDING, JobStatus.PROCESSING], "processing"),
+        ([JobStatus.COMPLETED, JobStatus.PENDING], "processing"),  # one has ended: the batch is under way
+        ([JobStatus.COMPLETED, JobStatus.COMPLETED], "completed"),
+        ([JobStatus.FAILED, JobStatus.FAILED], "failed"),
+        ([JobStatus.COMPLETED, JobStatus.FAILED], "partial"),
+    ],
+)
+def test_a_batch_is_summed_up_from_its_jobs(statuses: list[JobStatus], expected: str) -> None:
+    jobs = [Job(id=index, status=status, progress=50.0) for index, status in enumerate(statuses)]
+    state = batch_state("b1", jobs)
+    assert state["status"] == expected and sum(state["counts"].values()) == len(jobs)
+    ended = sum(status.is_terminal for status in statuses)
+    assert state["progress"] == (100 * ended + 50 * (len(jobs) - ended)) / len(jobs)

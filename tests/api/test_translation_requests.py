@@ -90,6 +90,7 @@ def test_batch_creates_one_job_per_file_under_one_id(
 
     followed = client.get(f"/api/v1/translation/batches/{batch['batch_id']}", headers=headers).json()
     assert [job["id"] for job in followed["jobs"]] == [job["id"] for job in batch["jobs"]]
+    assert followed["status"] == "pending" and followed["counts"] == {"pending": 2}
     other = client.get(f"/api/v1/translation/batches/{batch['batch_id']}", headers=auth_headers(client))
     assert other.status_code == 404
 

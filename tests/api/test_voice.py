@@ -74,6 +74,11 @@ def test_cloning_job_is_queued_and_audited(
     )
     assert batch.status_code == 202, batch.text
     assert len(batch.json()["jobs"]) == 2 and len({j["batch_id"] for j in batch.json()["jobs"]}) == 1
+    followed = client.get(f"/api/v1/voice/clone/batch/{batch.json()['batch_id']}", headers=headers).json()
+    assert [j["id"] for j in followed["jobs"]] == [j["id"] for j in batch.json()["jobs"]]
+    assert followed["status"] == "pending" and followed["counts"] == {"pending": 2} and followed["progress"] == 0
+    stranger = client.get(f"/api/v1/voice/clone/batch/{batch.json()['batch_id']}", headers=auth_headers(client))
+    assert stranger.status_code == 404
 
 
 def test_no_consent_and_bad_samples_store_nothing(

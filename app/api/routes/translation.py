@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
 from fastapi.responses import RedirectResponse
 
 from app.api.deps import CatalogDep, CurrentUser, JobId, OutboxDep, SessionDep, SettingsDep, StorageDep, UrlPolicyDep
-from app.api.presenters import download_name, translation_public
+from app.api.presenters import batch_state, download_name, translation_public
 from app.api.ratelimit import limit_by_user
 from app.core.errors import (
     InvalidAudio,
@@ -147,7 +147,7 @@ def create_translation_batch(
         limits=UploadLimits.of(settings),
     )
     expires = settings.download_url_expire_seconds
-    return BatchPublic(batch_id=batch_id, jobs=[translation_public(job, storage, expires) for job in jobs])
+    return BatchPublic(**batch_state(batch_id, jobs), jobs=[translation_public(job, storage, expires) for job in jobs])
 
 
 @router.get("/batches/{batch_id}", response_model=BatchPublic)
@@ -159,7 +159,10 @@ def get_batch(
     if not count:
         raise ResourceNotFound("Batch not found", details={"batch_id": batch_id})
     expires = settings.download_url_expire_seconds
-    return BatchPublic(batch_id=batch_id, jobs=[translation_public(job, storage, expires) for job in reversed(jobs)])
+    in_order = list(reversed(jobs))
+    return BatchPublic(
+        **batch_state(batch_id, in_order), jobs=[translation_public(job, storage, expires) for job in in_order]
+    )
 
 
 @router.get("/translations/", response_model=list[TranslationJobPublic])

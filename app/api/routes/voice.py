@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile, status
 
 from app.api.deps import CurrentUser, EnginesDep, JobId, OutboxDep, SessionDep, SettingsDep, StorageDep
-from app.api.presenters import clone_job_public, clone_status_public, voice_public
+from app.api.presenters import batch_state, clone_job_public, clone_status_public, voice_public
 from app.api.ratelimit import limit_by_user
 from app.core.errors import InvalidAudio, InvalidJobState, PayloadTooLarge, RateLimited, ResourceNotFound
 from app.engines.synthesis import VOICE_CATALOGUE
@@ -210,7 +210,17 @@ def create_clone_batch(
         engine=engines.cloner_info(),
         max_jobs=settings.max_batch_files,
     )
-    return CloneBatchPublic(batch_id=batch_id, jobs=[clone_job_public(job) for job in jobs])
+    return CloneBatchPublic(**batch_state(batch_id, jobs), jobs=[clone_job_public(job) for job in jobs])
+
+
+@router.get("/clone/batch/{batch_id}", response_model=CloneBatchPublic)
+def get_clone_batch(batch_id: str, session: SessionDep, user: CurrentUser) -> CloneBatchPublic:
+    """The cloning jobs of one batch, to follow them together."""
+    jobs, count = job_service.list(session, owner_id=user.id, kinds=KINDS, batch_id=batch_id, limit=200)
+    if not count:
+        raise ResourceNotFound("Batch not found", details={"batch_id": batch_id})
+    in_order = list(reversed(jobs))
+    return CloneBatchPublic(**batch_state(batch_id, in_order), jobs=[clone_job_public(job) for job in in_order])
 
 
 @router.get("/clone/{job_id}/status", response_model=CloneStatusPublic)
