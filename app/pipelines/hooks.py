@@ -69,10 +69,13 @@ class StepProgress:
 
 
 def relabelled(label: str, report: ProgressHook) -> ProgressHook:
-    """Reports a sub-pipeline's progress as one step (``label``) of the calling pipeline, minus its formatting."""
+    """Reports a sub-pipeline's progress as one step (``label``) of the calling pipeline, minus its formatting;
+    status steps (reported without amounts, e.g. ``decoding``) pass through under their own names."""
 
     def relabel(step: str, *, completed: float | None = None, total: float | None = None) -> None:
-        if step != "formatting":
+        if completed is None and total is None:
+            report(step)
+        elif step != "formatting":
             report(label, completed=completed, total=total)
 
     return relabel

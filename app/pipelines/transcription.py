@@ -89,7 +89,9 @@ class Transcript:
 
 
 class TranscriptionPipeline:
-    """Stream-decode, transcribe window by window and collect, reporting ``transcribing`` and ``formatting``.
+    """Stream-decode, transcribe window by window and collect, reporting ``transcribing`` and ``formatting``, and
+    the status steps ``decoding`` and ``detecting_speech`` (reported without amounts) as each window goes through
+    them.
 
     Args:
         transcriber: the speech-recognition engine.
@@ -123,7 +125,12 @@ class TranscriptionPipeline:
         languages: Counter[str] = Counter()  # samples per detected language, for a file without words
         confidence: dict[str, list[float]] = {}
         duration = 0.0
-        for window in iter_speech_windows(audio_path, window_seconds=self._window_seconds):
+        windows = iter_speech_windows(audio_path, window_seconds=self._window_seconds)
+        while True:
+            report("decoding")  # status steps: named in progress messages, the percentage stays where it is
+            if (window := next(windows, None)) is None:
+                break
+            report("detecting_speech")  # voice activity and language detection run before decoding starts
             stream, info = self._transcriber.transcribe(window.samples, options)
             for piece in stream:
                 for segment in split_segments([piece]):

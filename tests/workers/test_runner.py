@@ -140,6 +140,8 @@ def test_transcription_job_completes_with_every_format(
     statuses = [event["status"] for event in published]
     assert statuses[0] == "processing" and statuses[-1] == "completed"
     steps = [event["details"]["step"] for event in published]  # type: ignore[index]
+    ordered = list(dict.fromkeys(step for step in steps if step))
+    assert ordered.index("decoding") < ordered.index("detecting_speech") < ordered.index("formatting")
     assert "transcribing" in steps
     progress = [float(event["progress"]) for event in published]  # type: ignore[arg-type]
     assert progress == sorted(progress) and progress[-1] == 100.0
