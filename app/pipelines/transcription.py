@@ -132,6 +132,7 @@ class TranscriptionPipeline:
                 break
             report("detecting_speech")  # voice activity and language detection run before decoding starts
             stream, info = self._transcriber.transcribe(window.samples, options)
+            report("transcribing", completed=window.offset, total=max(expected, duration))
             for piece in stream:
                 for segment in split_segments([piece]):
                     segments.append(_shifted(segment, window.offset, len(segments) + 1))
