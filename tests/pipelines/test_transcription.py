@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,13 +101,21 @@ def test_serialized_transcript_renders(jfk: Run) -> None:
     assert normalise(render_transcript(data, "txt")) == normalise(JFK_REFERENCE)
 
 
+@pytest.fixture(scope="module")
+def multilingual(whisper_base: FasterWhisperTranscriber, testdata_dir: Path) -> Callable[[int], Transcript]:
+    """The English-then-German minute transcribed whole at a batch size, once per size for the module."""
+
+    @functools.cache
+    def transcribe(batch_size: int) -> Transcript:
+        options = TranscriptionOptions(batch_size=batch_size)
+        return TranscriptionPipeline(whisper_base).apply(testdata_dir / "multilingual_en_de.mp3", options)
+
+    return transcribe
+
+
 @pytest.mark.parametrize("batch_size", [1, 8], ids=["sequential", "batched"])
-def test_mixed_language_segments_are_labelled(
-    whisper_base: FasterWhisperTranscriber, testdata_dir: Path, batch_size: int
-) -> None:
-    transcript = TranscriptionPipeline(whisper_base).apply(
-        testdata_dir / "multilingual_en_de.mp3", TranscriptionOptions(batch_size=batch_size)
-    )
+def test_mixed_language_segments_are_labelled(multilingual: Callable[[int], Transcript], batch_size: int) -> None:
+    transcript = multilingual(batch_size)
     english = Counter(s.language for s in transcript.segments if s.end <= ENGLISH_UNTIL)
     german = Counter(s.language for s in transcript.segments if s.start >= GERMAN_FROM)
     seen = [(s.start, s.end, s.language) for s in transcript.segments]
@@ -114,11 +124,13 @@ def test_mixed_language_segments_are_labelled(
     assert german and german.most_common(1)[0][0] == "de", seen
 
 
-def test_windowed_transcription_keeps_absolute_time(whisper_base: FasterWhisperTranscriber, testdata_dir: Path) -> None:
+def test_windowed_transcription_keeps_absolute_time(
+    whisper_base: FasterWhisperTranscriber, testdata_dir: Path, multilingual: Callable[[int], Transcript]
+) -> None:
     """A 60 s file in windows of about 20 s: the same words, in order, on the file's own clock."""
-    audio = testdata_dir / "multilingual_en_de.mp3"
+    whole = multilingual(8)
     options = TranscriptionOptions(batch_size=8)
-    whole = TranscriptionPipeline(whisper_base).apply(audio, options)
+    audio = testdata_dir / "multilingual_en_de.mp3"
     windowed = TranscriptionPipeline(whisper_base, window_seconds=20.0).apply(audio, options)
 
     starts = [segment.start for segment in windowed.segments]

@@ -104,16 +104,16 @@ def test_clone_is_intelligible_and_closer_than_the_stock_voice(
     assert result["speaker_similarity"] > stock_similarity + 0.05, (result["speaker_similarity"], stock_similarity)
 
 
-@pytest.mark.parametrize("fmt", ["mp3", "ogg"])
 def test_formats_speed_and_long_texts(
-    client: TestClient, ctx: WorkerContext, jfk_voice: tuple[dict[str, str], int], fmt: str
+    client: TestClient, ctx: WorkerContext, jfk_voice: tuple[dict[str, str], int]
 ) -> None:
+    """Three sentences at the natural pace as MP3, and faster and higher as OGG (WAV is every other test's)."""
     headers, voice_id = jfk_voice
     text = "First sentence is here. Second one follows! And a third, to be sure?"
-    normal = clone(client, ctx, headers, voice_id=voice_id, input_text=text, output_format=fmt)
-    fast = clone(client, ctx, headers, voice_id=voice_id, input_text=text, output_format=fmt, speed=1.5, pitch=3)
+    normal = clone(client, ctx, headers, voice_id=voice_id, input_text=text, output_format="mp3")
+    fast = clone(client, ctx, headers, voice_id=voice_id, input_text=text, output_format="ogg", speed=1.5, pitch=3)
 
-    for job in (normal, fast):
+    for job, fmt in ((normal, "mp3"), (fast, "ogg")):
         assert job.status == JobStatus.COMPLETED, (job.error_code, job.error_message)
         assert (job.result or {})["sentences"] == 3
         decoded = audio_of(ctx, job, f"speech.{fmt}")
