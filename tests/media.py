@@ -52,3 +52,21 @@ def png_bytes() -> bytes:
     pixels = b"".join(b"\x00" + b"\xff\x00\x00" * 4 for _ in range(4))
     header = struct.pack(">IIBBBBB", 4, 4, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(pixels)) + chunk(b"IEND", b"")
+
+
+def write_understated_matroska(target: Path, speech: np.ndarray, *, declared_seconds: float) -> None:
+    """FLAC in Matroska whose header claims ``declared_seconds``, however much ``speech`` it holds (a forged
+    header: FFmpeg reports the declared duration and decodes everything)."""
+    with av.open(str(target), mode="w", format="matroska") as container:
+        stream = container.add_stream("flac", rate=16000, layout="mono")
+        pcm = (np.clip(speech, -1.0, 1.0) * 32767).astype(np.int16).reshape(1, -1)
+        for start in range(0, pcm.shape[1], 16000):
+            frame = av.AudioFrame.from_ndarray(pcm[:, start : start + 16000], format="s16", layout="mono")
+            frame.sample_rate, frame.pts, frame.time_base = 16000, start, Fraction(1, 16000)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    data = bytearray(target.read_bytes())
+    duration = data.find(b"\x44\x89\x88")  # the Segment Info Duration element: an 8-byte float, in milliseconds
+    assert duration > 0, "no Duration element to rewrite"
+    data[duration + 3 : duration + 11] = struct.pack(">d", declared_seconds * 1000)
+    target.write_bytes(bytes(data))

@@ -83,21 +83,42 @@ def probe_audio(source: AudioSource, *, decode_seconds: float = 2.0) -> AudioInf
         )
 
 
-def decode_audio(path: Path, *, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+class AudioLongerThanAllowed(InvalidAudio):
+    """More audio decoded than the caller allows, whatever the container declared (headers can be forged)."""
+
+    def __init__(self, max_seconds: float) -> None:
+        super().__init__(
+            f"The audio runs longer than {max_seconds:g} s", details={"reason": "too long", "max_seconds": max_seconds}
+        )
+        self.max_seconds = max_seconds
+
+
+def decode_audio(path: Path, *, sample_rate: int = SAMPLE_RATE, max_seconds: float | None = None) -> np.ndarray:
     """Decode a file's first audio stream to a mono float32 signal.
 
     Args:
         path: the media file.
         sample_rate: the output rate in Hz.
+        max_seconds: stop, and fail, once more than this much audio has decoded: bounds the memory a file whose
+            header understates its length can take.
 
     Returns:
         A 1-D float32 array, nominally in [-1, 1] (resampling and downmixing may overshoot a little).
 
     Raises:
         InvalidAudio: the file is not decodable audio.
+        AudioLongerThanAllowed: more than ``max_seconds`` of audio decoded.
         UnsupportedMediaType: the container has no audio stream.
     """
-    pieces = list(_resampled(path, sample_rate))
+    pieces = []
+    allowed = None if max_seconds is None else int(max_seconds * sample_rate)
+    count = 0
+    for piece in _resampled(path, sample_rate):
+        count += piece.size
+        if allowed is not None and count > allowed:
+            assert max_seconds is not None
+            raise AudioLongerThanAllowed(max_seconds)
+        pieces.append(piece)
     return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from app.core.errors import InvalidInput
 from app.engines.speaker.base import DiarizationOptions, Diarizer
 from app.engines.synthesis.base import join_pieces
-from app.pipelines.audio import SAMPLE_RATE, decode_audio, probe_audio
+from app.pipelines.audio import SAMPLE_RATE, AudioLongerThanAllowed, decode_audio, probe_audio
 
 TARGET_LOUDNESS_LUFS = -23.0
 PEAK_LIMIT = 0.95
@@ -92,7 +92,14 @@ def clean_reference(path: Path, diarizer: Diarizer, limits: SampleLimits | None 
             duration=round(info.duration, 1),
             max_seconds=limits.max_seconds,
         )
-    native = decode_audio(path, sample_rate=info.sample_rate)
+    try:
+        native = decode_audio(path, sample_rate=info.sample_rate, max_seconds=limits.max_seconds)
+    except AudioLongerThanAllowed as exc:  # the header said less than the file holds
+        raise _refuse(
+            "too_long",
+            f"The sample is longer than {limits.max_seconds:.0f} s; upload at most that much of one person speaking",
+            max_seconds=limits.max_seconds,
+        ) from exc
     clipped = _clipped_fraction(native)
     if clipped > limits.max_clipped_fraction:
         raise _refuse(
@@ -100,7 +107,7 @@ def clean_reference(path: Path, diarizer: Diarizer, limits: SampleLimits | None 
             "The sample is clipped (distorted by a too-high recording level); record it again more quietly",
             clipped_fraction=round(clipped, 4),
         )
-    audio = decode_audio(path)
+    audio = decode_audio(path, max_seconds=limits.max_seconds)
     level = 20 * np.log10(float(np.sqrt(np.mean(np.square(audio)))) + 1e-12) if audio.size else -200.0
     diarization = diarizer.diarize(path, DiarizationOptions())
     times = diarization.speaking_time()

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from app.core.errors import AppError, InvalidAudio, UnsupportedMediaType
-from app.pipelines.audio import decode_audio, iter_decoded_chunks, probe_audio
-from tests.media import png_bytes, write_speech_wav, write_video
+from app.pipelines.audio import AudioLongerThanAllowed, decode_audio, iter_decoded_chunks, probe_audio
+from tests.media import png_bytes, write_speech_wav, write_understated_matroska, write_video
 
 
 def test_probe_flac(testdata_dir: Path) -> None:
@@ -123,3 +123,15 @@ def test_chunks_stream_the_same_signal(testdata_dir: Path) -> None:
     assert [chunk.size for chunk in chunks[:-1]] == [4 * 16000] * (len(chunks) - 1)
     assert 0 < chunks[-1].size <= 4 * 16000
     np.testing.assert_array_equal(np.concatenate(chunks), decode_audio(path))
+
+
+def test_a_forged_header_cannot_make_decoding_hold_more_than_allowed(testdata_dir: Path, tmp_path: Path) -> None:
+    jfk = decode_audio(testdata_dir / "jfk.flac")
+    forged = tmp_path / "forged.mkv"
+    write_understated_matroska(forged, np.tile(jfk, 3), declared_seconds=2.0)
+    assert probe_audio(forged).duration == pytest.approx(2.0)  # what the header claims
+
+    assert decode_audio(forged, max_seconds=40.0).size == 3 * jfk.size
+    with pytest.raises(AudioLongerThanAllowed) as refused:
+        decode_audio(forged, max_seconds=20.0)
+    assert refused.value.status_code == 422 and refused.value.details == {"reason": "too long", "max_seconds": 20.0}

@@ -12,6 +12,7 @@ from app.pipelines.audio import decode_audio
 from app.pipelines.diarization import BundledDiarizer
 from app.pipelines.encode import encode_audio
 from app.pipelines.reference import InvalidVoiceSample, SampleLimits, clean_reference
+from tests.media import write_understated_matroska
 from tests.speaker_data import two_speaker_mix
 
 
@@ -52,3 +53,15 @@ def test_unusable_samples_say_what_to_fix(
     details = refused.value.details
     assert isinstance(details, dict) and details["problem"] == problem
     assert refused.value.status_code == 422 and refused.value.message
+
+
+def test_a_sample_whose_header_understates_its_length_is_refused_as_too_long(
+    diarizer: BundledDiarizer, testdata_dir: Path, tmp_path: Path
+) -> None:
+    forged = tmp_path / "sample.mkv"
+    write_understated_matroska(forged, np.tile(decode_audio(testdata_dir / "jfk.flac"), 3), declared_seconds=2.0)
+
+    with pytest.raises(InvalidVoiceSample) as refused:
+        clean_reference(forged, diarizer, SampleLimits(max_seconds=20.0))
+
+    assert refused.value.details == {"problem": "too_long", "max_seconds": 20.0}
