@@ -16,6 +16,7 @@ from app.db import uow
 from app.engines.registry import EngineRegistry
 from app.ingest import UrlPolicy
 from app.models.user import User
+from app.schemas.job import MAX_ROW_ID
 from app.services.catalog import LanguageCatalog
 from app.services.outbox import JobOutbox
 from app.storage import Storage
@@ -67,9 +68,7 @@ def get_outbox(request: Request) -> JobOutbox:
     return outbox
 
 
-MAX_JOB_ID = 2**31 - 1
-"""Ids are 32-bit integers in every supported database."""
-JobId = Annotated[int, Path(ge=1, le=MAX_JOB_ID, description="Job id")]
+JobId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="Job id")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 StorageDep = Annotated[Storage, Depends(get_storage)]

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, HttpUrl
+from pydantic import BaseModel, Field, HttpUrl
 
 from app.pipelines.encode import AudioFormat
 from app.schemas.text import LanguageCode
+
+MAX_ROW_ID = 2**31 - 1
+"""Ids are 32-bit integers in every supported database: a larger one is refused as invalid, never looked up."""
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
 
 
 class JobEvent(BaseModel):

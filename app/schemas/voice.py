@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 
 from app.pipelines.encode import AudioFormat
-from app.schemas.job import BatchState
+from app.schemas.job import BatchState, RowId
 from app.schemas.text import Description, LanguageCode, SpokenText, VoiceName
 
 
@@ -56,12 +56,12 @@ class CloneOptions(BaseModel):
 
 
 class CloneCreate(CloneOptions):
-    voice_id: int = Field(ge=1, le=2**31 - 1)
+    voice_id: RowId
     input_text: SpokenText
 
 
 class CloneBatchCreate(CloneOptions):
-    voice_ids: list[int] = Field(min_length=1, max_length=20, description="One or more voices, each once")
+    voice_ids: list[RowId] = Field(min_length=1, max_length=20, description="One or more voices, each once")
     texts: list[SpokenText] = Field(
         min_length=1, max_length=20, description="One or more texts, each spoken by each voice"
     )

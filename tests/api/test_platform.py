@@ -189,6 +189,18 @@ def test_websocket_stream_ends_when_its_token_expires(client: TestClient, settin
     assert closed.value.code == 4401 and 1.0 < time.monotonic() - started < 10
 
 
+def test_websocket_stream_ignores_what_the_client_sends(client: TestClient, settings: Settings) -> None:
+    account = client.post("/api/v1/auth/register", json={"email": random_email(), "password": PASSWORD}).json()
+    token = create_token(
+        str(account["id"]), secret_key=settings.secret_key, token_type="access", expires_in=timedelta(seconds=2)
+    )
+    with client.websocket_connect(f"/ws/{token}") as ws:
+        ws.send_text("ping")
+        ws.send_bytes(b"\x00\x01")
+        # Still streaming: it ends as it should, when the token expires, in the error format.
+        assert ws.receive_json()["error_code"] == "TOKEN_EXPIRED"
+
+
 def test_metrics_label_routes_by_template_not_by_id(client: TestClient) -> None:
     headers = auth_headers(client)
     for job_id in (101, 102):

@@ -152,6 +152,8 @@ def test_blank_names_and_control_characters_are_refused_before_anything_is_store
         {"voice_ids": [voice["id"]], "texts": ["Fine.", "\x00"]},
         {"voice_ids": [voice["id"]], "texts": ["Fine.", "   "]},
         {"voice_ids": [voice["id"]] * 2, "texts": ["A."]},
+        {"voice_ids": [voice["id"], 2**63], "texts": ["A."]},  # no such id can exist, nor be looked up
+        {"voice_ids": [0], "texts": ["A."]},
     ):
         batch = client.post("/api/v1/voice/clone/batch/", headers=headers, json=body)
         assert batch.status_code == 422

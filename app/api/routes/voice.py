@@ -11,6 +11,7 @@ from app.core.errors import InvalidAudio, InvalidJobState, PayloadTooLarge, Rate
 from app.engines.synthesis import VOICE_CATALOGUE
 from app.engines.voice import VoiceMatchingCloner
 from app.models.job import JobKind
+from app.schemas.job import MAX_ROW_ID
 from app.schemas.text import Description, LanguageCode, VoiceName
 from app.schemas.voice import (
     CloneBatchCreate,
@@ -29,7 +30,7 @@ from app.services.voice import CloneRequest, ProfileFields, voice_service
 router = APIRouter(prefix="/voice", tags=["voice"], responses={404: ResourceNotFound.openapi()})
 
 KINDS = (JobKind.VOICE_CLONE,)
-VoiceId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Voice profile id")]
+VoiceId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="Voice profile id")]
 SUBMISSION_ERRORS: dict[int | str, dict[str, Any]] = {
     413: PayloadTooLarge.openapi(),
     422: InvalidAudio.openapi("Invalid sample, missing consent, unsupported language or invalid parameters"),

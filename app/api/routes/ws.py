@@ -4,12 +4,13 @@ import re
 import time
 
 import anyio
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, WebSocket
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import MAX_JOB_ID, user_from_claims
+from app.api.deps import user_from_claims
 from app.core.errors import AppError, ResourceNotFound, TokenExpired
 from app.core.security import ACCESS_TOKEN_TYPE, decode_token
+from app.schemas.job import MAX_ROW_ID
 from app.services.jobs import job_service
 
 router = APIRouter(tags=["progress"])
@@ -30,7 +31,7 @@ def _job_id(raw: str | None) -> int | None:
     socket opens: the client would learn nothing of what was wrong."""
     if raw is None:
         return None
-    if not JOB_ID_DIGITS.fullmatch(raw) or not 1 <= int(raw) <= MAX_JOB_ID:
+    if not JOB_ID_DIGITS.fullmatch(raw) or not 1 <= int(raw) <= MAX_ROW_ID:
         raise ResourceNotFound("No such job", details={"field": "job_id", "error": f"{raw[:20]!r} is not a job id"})
     return int(raw)
 
@@ -71,11 +72,10 @@ async def job_progress(websocket: WebSocket, token: str, job_id: str | None = No
                     await websocket.send_json(event.model_dump(mode="json"))
 
             group.start_soon(forward)
-            try:
-                while True:  # the client may send pings; we only need to notice when it leaves
-                    await websocket.receive_text()
-            except WebSocketDisconnect:
-                client_left = True
+            # The client may send pings, text or binary; we only need to notice when it leaves.
+            while (await websocket.receive())["type"] != "websocket.disconnect":
+                pass
+            client_left = True
             group.cancel_scope.cancel()
     if not client_left:
         await _refuse(websocket, TokenExpired())
