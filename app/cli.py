@@ -23,6 +23,14 @@ from app.core.logging import configure_logging
 cli = typer.Typer(help="audio-api: self-hosted audio AI service", no_args_is_help=True, add_completion=False)
 
 
+@cli.callback()
+def _gpu_visibility() -> None:
+    """Export ``CUDA_VISIBLE_DEVICES`` from the settings (``.env`` included) before any command loads a model."""
+    devices = get_settings().cuda_visible_devices
+    if devices is not None:
+        os.environ.setdefault("CUDA_VISIBLE_DEVICES", devices)
+
+
 @cli.command()
 def migrate(revision: Annotated[str, typer.Argument(help="Target revision")] = "head") -> None:
     """Apply database migrations (the only way the schema is created)."""

@@ -8,7 +8,16 @@ cd "$(dirname "$0")/.."
 mkdir -p logs run
 cli=.venv/bin/audio-api
 [ -x "$cli" ] || { echo "run scripts/setup.sh first" >&2; exit 1; }
-if [ -f .env ]; then set -a; . ./.env; set +a; fi
+# The service reads .env itself (pydantic-settings). The few values this script needs are read from it here, not
+# sourced: the shell would mangle quoted values such as the JSON lists (CORS_ORIGINS=["..."]) and export them
+# over .env.
+setting() {  # NAME: its value from the environment, else from .env (surrounding quotes dropped), else empty
+  local name=$1
+  if [ -n "${!name:-}" ]; then printf '%s' "${!name}"; return; fi
+  [ -f .env ] || return 0
+  sed -n -E "s/^[[:space:]]*(export[[:space:]]+)?${name}[[:space:]]*=[[:space:]]*//p" .env | tail -n 1 \
+    | sed -E -e 's/[[:space:]]+#.*$//' -e "s/^(['\"])(.*)\1$/\2/"
+}
 
 launch() {  # name, log file, command...
   local name=$1 log=$2; shift 2
@@ -21,18 +30,19 @@ start() {
   local mode=${1:-dev}
   if ls run/*.pid >/dev/null 2>&1; then echo "already running (see scripts/start.sh status)" >&2; exit 1; fi
   if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
-    echo "GPU detected: DEVICE_STRATEGY=${DEVICE_STRATEGY:-auto} will use CUDA"
+    echo "GPU detected: DEVICE_STRATEGY=$(setting DEVICE_STRATEGY) will use CUDA (auto when empty)"
   fi
   case "$mode" in
     dev) launch service api.log "$cli" run ;;
     prod)
-      [ "${ENVIRONMENT:-}" = production ] || { echo "prod needs ENVIRONMENT=production in .env" >&2; exit 1; }
-      [ -n "${REDIS_HOST:-}${CELERY_BROKER_URL:-}" ] || { echo "prod needs REDIS_HOST (broker)" >&2; exit 1; }
+      [ "$(setting ENVIRONMENT)" = production ] || { echo "prod needs ENVIRONMENT=production in .env" >&2; exit 1; }
+      [ -n "$(setting REDIS_HOST)$(setting CELERY_BROKER_URL)" ] || { echo "prod needs REDIS_HOST (broker)" >&2; exit 1; }
       "$cli" migrate
       # API processes and workers on this host share their metrics through one folder; GET /metrics shows all.
       export PROMETHEUS_MULTIPROC_DIR="$PWD/run/metrics"
       rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
-      launch api api.log "$cli" serve --workers "${API_WORKERS:-4}"
+      api_workers=$(setting API_WORKERS)
+      launch api api.log "$cli" serve --workers "${api_workers:-4}"
       for queue in voice-queue translation-queue speaker-queue; do
         launch "celery_${queue%-queue}" celery.log "$cli" worker --queues "$queue"
       done

@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     """Speech chunks decoded at once (batched inference); 1 decodes sequentially."""
     cpu_threads: int = Field(default=0, ge=0)
     """Threads per model on CPU; 0 lets the runtime choose."""
+    cuda_visible_devices: str | None = None
+    """The GPUs the service may use. Read as a setting so that a value in ``.env`` reaches the workers too (the
+    CLI exports it before any model loads); unset, the environment decides."""
 
     translation_models_dir: Path | None = None
     """Folder of extra translation models (``.argosmodel`` files, CTranslate2 Opus-MT/NLLB folders with an

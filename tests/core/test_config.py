@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,17 @@ def test_production_refuses_placeholder_or_weak_secrets(secret: str) -> None:
 def test_s3_backend_requires_a_bucket() -> None:
     with pytest.raises(ValidationError, match="S3_BUCKET"):
         Settings(_env_file=None, storage_backend="s3")
+
+
+def test_the_example_env_file_names_every_setting_and_loads_uncommented(tmp_path: Path) -> None:
+    example = (Path(__file__).parents[2] / ".env.example").read_text()
+    named = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]*)=", example, flags=re.MULTILINE))
+    assert named >= {name.upper() for name in Settings.model_fields}, "settings missing from .env.example"
+    assert named - {name.upper() for name in Settings.model_fields} == set(), "documented but never read"
+
+    uncommented = tmp_path / ".env"
+    uncommented.write_text(re.sub(r"^# ([A-Z][A-Z0-9_]*=)", r"\1", example, flags=re.MULTILINE))
+    settings = Settings(_env_file=uncommented)  # type: ignore[call-arg]
+    assert settings.cors_origins == ["https://app.example.com"]
+    assert settings.url_fetch_allowed_networks == ["10.20.0.0/16"]
+    assert settings.cuda_visible_devices == "0" and settings.job_max_deliveries == 3
