@@ -8,7 +8,8 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.errors import error_response
-from app.core.errors import NotAuthenticated, PayloadTooLarge
+from app.api.ratelimit import upload_refusal
+from app.core.errors import NotAuthenticated, PayloadTooLarge, RateLimited
 from app.core.metrics import HTTP_ERRORS, HTTP_REQUEST_SECONDS
 from app.core.security import ACCESS_TOKEN_TYPE, decode_token
 
@@ -19,7 +20,8 @@ MAX_PLAIN_BODY_BYTES = 1 << 20
 
 
 REFUSED_BEFORE_ROUTING = "audio_api.refused_before_routing"
-"""Scope key the upload gate sets: its 401s never reach the router, so they have no route to be counted under."""
+"""Scope key the upload gate sets: its 401s and 429s never reach the router, so they have no route to be counted
+under."""
 
 
 def _is_upload(scope: Scope) -> bool:
@@ -77,7 +79,8 @@ class BodySizeLimitMiddleware:
 
 
 class UploadAuthGate:
-    """Uploads need a valid, unexpired access token before their body is read (the route still loads the user)."""
+    """Uploads need a valid, unexpired access token, and their user room under the route's rate limit, before their
+    body is read (the route still loads the user, and counts the submission)."""
 
     def __init__(self, app: ASGIApp, secret_key: str) -> None:
         self.app = app
@@ -90,8 +93,11 @@ class UploadAuthGate:
             try:
                 if scheme.lower() != "bearer" or not token:
                     raise NotAuthenticated()
-                decode_token(token, secret_key=self.secret_key, token_type=ACCESS_TOKEN_TYPE)
-            except NotAuthenticated as exc:
+                claims = decode_token(token, secret_key=self.secret_key, token_type=ACCESS_TOKEN_TYPE)
+                refusal = upload_refusal(scope["app"].state, scope["path"], str(claims["sub"]))
+                if refusal is not None:
+                    raise refusal
+            except (NotAuthenticated, RateLimited) as exc:
                 scope[REFUSED_BEFORE_ROUTING] = True
                 await error_response(exc.status_code, exc.to_response(), exc.headers)(scope, receive, send)
                 return

@@ -7,7 +7,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import Request
 from limits import RateLimitItem, parse
@@ -37,17 +37,33 @@ class RateLimiter:
     def __init__(self, storage_url: str) -> None:
         self._limiter = MovingWindowRateLimiter(storage_from_string(storage_url))
 
-    def check(self, limit: str, scope: str, key: str) -> None:
+    def check(self, limit: str, scope: str, key: str, *, cost: int = 1) -> None:
+        """Count ``cost`` submissions (at most a whole window's allowance), or refuse with 429 if they do not fit."""
         item: RateLimitItem = parse(limit)
+        cost = min(cost, item.amount)
         try:
-            allowed = self._limiter.hit(item, scope, key)
+            allowed = self._limiter.hit(item, scope, key, cost=cost)
         except Exception:
             # An unreachable limit store must not take the API down with it: fail open, loudly.
             logger.warning("rate limit storage unavailable; allowing request", exc_info=True)
             return
         if not allowed:
-            reset_at = self._limiter.get_window_stats(item, scope, key).reset_time
-            raise RateLimited(max(1, math.ceil(reset_at - time.time())), limit=limit)
+            raise self._refusal(item, limit, scope, key)
+
+    def exhausted(self, limit: str, scope: str, key: str) -> RateLimited | None:
+        """The refusal a submission would get now, without counting one (``None`` if it would be allowed)."""
+        item: RateLimitItem = parse(limit)
+        try:
+            if self._limiter.test(item, scope, key):
+                return None
+            return self._refusal(item, limit, scope, key)
+        except Exception:
+            logger.warning("rate limit storage unavailable; allowing request", exc_info=True)
+            return None
+
+    def _refusal(self, item: RateLimitItem, limit: str, scope: str, key: str) -> RateLimited:
+        reset_at = self._limiter.get_window_stats(item, scope, key).reset_time
+        return RateLimited(max(1, math.ceil(reset_at - time.time())), limit=limit)
 
 
 def _client_ip(request: Request) -> str:
@@ -68,3 +84,30 @@ def limit_by_user(scope: Scope) -> Callable[..., None]:
             request.app.state.rate_limiter.check(limit_for(settings, scope), scope, f"user:{user.id}")
 
     return dependency
+
+
+def charge_batch(request: Request, settings: Settings, user_id: int, scope: Scope, jobs: int) -> None:
+    """Count a batch as the submissions it makes: one per job, the one its route's limit already counted
+    included, up to a whole window's allowance (so a batch larger than the limit is not refused outright)."""
+    if settings.rate_limit_enabled and jobs > 1:
+        limit = limit_for(settings, scope)
+        cost = min(jobs, parse(limit).amount) - 1
+        if cost > 0:
+            request.app.state.rate_limiter.check(limit, scope, f"user:{user_id}", cost=cost)
+
+
+UPLOAD_SCOPES: dict[str, Scope] = {"voice": "voice", "translation": "translation", "speaker": "speaker"}
+"""The first path segment under the API prefix, for the routes that take uploads."""
+
+
+def upload_refusal(state: Any, path: str, user_id: str) -> RateLimited | None:
+    """Why an upload to ``path`` by ``user_id`` would be refused by its rate limit, before its body is read: a user
+    over the limit must not be able to make the server receive and spool gigabytes only to be told 429."""
+    settings: Settings = state.settings
+    if not settings.rate_limit_enabled or not path.startswith(settings.api_prefix + "/"):
+        return None
+    scope = UPLOAD_SCOPES.get(path[len(settings.api_prefix) + 1 :].split("/", 1)[0])
+    if scope is None:
+        return None
+    limiter: RateLimiter = state.rate_limiter
+    return limiter.exhausted(limit_for(settings, scope), scope, f"user:{user_id}")

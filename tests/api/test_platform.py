@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import re
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -100,6 +101,36 @@ def test_submission_rate_limit_is_per_user(make_settings: SettingsFactory, testd
 
         assert [submit(first), submit(first), submit(first)] == [202, 202, 429]
         assert submit(second) == 202
+
+
+def test_a_batch_counts_each_job_and_an_exhausted_user_is_refused_before_the_upload(
+    make_settings: SettingsFactory, testdata_dir: Path
+) -> None:
+    settings = make_settings(rate_limit_enabled=True, rate_limit_translation="3/minute", rate_limit_auth="100/minute")
+    with TestClient(create_app(settings)) as client:
+        audio = (testdata_dir / "jfk.flac").read_bytes()
+
+        def submit(headers: dict[str, str], files: int) -> int:
+            url = "/api/v1/translation/translate/batch/" if files > 1 else "/api/v1/translation/translate/"
+            field = "files[]" if files > 1 else "file"
+            body = [(field, (f"jfk{index}.flac", audio)) for index in range(files)]
+            return client.post(url, headers=headers, files=body).status_code
+
+        refused = re.compile(
+            r'audio_api_http_errors_total\{error_code="RATE_LIMITED",method="POST",'
+            r'route="upload refused before routing",status="429"\} ([0-9.]+)'
+        )
+
+        def refused_uploads() -> float:
+            found = refused.search(client.get("/metrics").text)
+            return float(found.group(1)) if found else 0.0
+
+        before = refused_uploads()
+        first, second = auth_headers(client), auth_headers(client)
+        assert [submit(first, 2), submit(first, 1), submit(first, 1)] == [202, 202, 429]
+        # A batch larger than the limit takes a whole window's allowance, no more and no less.
+        assert [submit(second, 5), submit(second, 1)] == [202, 429]
+        assert refused_uploads() - before == 2  # both refused before their bodies were read
 
 
 def test_websocket_refuses_bad_tokens_and_other_users_jobs(client: TestClient, settings: Settings) -> None:

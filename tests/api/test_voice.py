@@ -107,7 +107,7 @@ def test_no_consent_and_bad_samples_store_nothing(
     assert client.get(VOICES, headers=headers).json() == []
 
 
-BAD_CLONE_REQUESTS = [
+BAD_CLONE_REQUESTS: list[tuple[dict[str, Any], str]] = [
     ({"input_text": ""}, "VALIDATION_ERROR"),
     ({"input_text": "   "}, "VALIDATION_ERROR"),
     ({"input_text": "... ?!"}, "VALIDATION_ERROR"),

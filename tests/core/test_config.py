@@ -58,7 +58,7 @@ def test_the_example_env_file_names_every_setting_and_loads_uncommented(tmp_path
 
     uncommented = tmp_path / ".env"
     uncommented.write_text(re.sub(r"^# ([A-Z][A-Z0-9_]*=)", r"\1", example, flags=re.MULTILINE))
-    settings = Settings(_env_file=uncommented)  # type: ignore[call-arg]
+    settings = Settings(_env_file=uncommented)
     assert settings.cors_origins == ["https://app.example.com"]
     assert settings.url_fetch_allowed_networks == ["10.20.0.0/16"]
     assert settings.cuda_visible_devices == "0" and settings.job_max_deliveries == 3

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, status
 from fastapi.responses import RedirectResponse
 
 from app.api.deps import CatalogDep, CurrentUser, JobId, OutboxDep, SessionDep, SettingsDep, StorageDep, UrlPolicyDep
 from app.api.presenters import batch_state, download_name, translation_public
-from app.api.ratelimit import limit_by_user
+from app.api.ratelimit import charge_batch, limit_by_user
 from app.core.errors import (
     InvalidAudio,
     InvalidJobState,
@@ -134,8 +134,10 @@ def create_translation_batch(
     user: CurrentUser,
     files: Annotated[list[UploadFile], File(alias="files[]", description="Audio or video files")],
     request: TranslationForm,
+    http: Request,
 ) -> BatchPublic:
     """Start one job per file, all under one batch id; one bad file refuses the whole batch, storing nothing."""
+    charge_batch(http, settings, user.id, "translation", jobs=len(files))
     batch_id, jobs = translation_service.submit_batch(
         session,
         outbox,

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile, status
 
 from app.api.deps import CurrentUser, EnginesDep, JobId, OutboxDep, SessionDep, SettingsDep, StorageDep
 from app.api.presenters import batch_state, clone_job_public, clone_status_public, voice_public
-from app.api.ratelimit import limit_by_user
+from app.api.ratelimit import charge_batch, limit_by_user
 from app.core.errors import InvalidAudio, InvalidJobState, PayloadTooLarge, RateLimited, ResourceNotFound
 from app.engines.synthesis import VOICE_CATALOGUE
 from app.engines.voice import VoiceMatchingCloner
@@ -198,8 +198,10 @@ def create_clone_batch(
     outbox: OutboxDep,
     engines: EnginesDep,
     user: CurrentUser,
+    http: Request,
 ) -> CloneBatchPublic:
     """One job per voice and text (many texts in one voice, or one text in many voices), under one batch id."""
+    charge_batch(http, settings, user.id, "voice", jobs=len(body.voice_ids) * len(body.texts))
     template = CloneRequest(0, "", body.language, body.speed, body.pitch, body.output_format)
     batch_id, jobs = voice_service.submit_batch(
         session,
