@@ -9,9 +9,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import psutil
-from celery.exceptions import SoftTimeLimitExceeded
+from celery import Task
+from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 
 from app.core.errors import AppError
 from app.core.metrics import JOB_SECONDS, JOBS_FINISHED, WORKER_RSS_BYTES
@@ -114,11 +116,50 @@ def run_job(
         final = session.get(Job, job_id)
     if status is not JobStatus.COMPLETED:
         _discard_outputs(ctx, job)
-    WORKER_RSS_BYTES.labels("worker").set(psutil.Process().memory_info().rss)
-    JOB_SECONDS.labels(job.kind, status.value).observe(time.perf_counter() - started)
-    JOBS_FINISHED.labels(job.kind, status.value).inc()
+    _observe(job, status, time.perf_counter() - started)
     if final is not None:
         ctx.publisher.publish(final.owner_id, job_event(final))
+
+
+def _observe(job: Job, status: JobStatus, seconds: float) -> None:
+    WORKER_RSS_BYTES.labels("worker").set(psutil.Process().memory_info().rss)
+    JOB_SECONDS.labels(job.kind, status.value).observe(seconds)
+    JOBS_FINISHED.labels(job.kind, status.value).inc()
+
+
+def record_unhandled_failure(ctx: WorkerContext, *, job_id: int, task_id: str, exc: BaseException) -> None:
+    """Fail a job whose task ended without ``run_job`` recording an outcome, so that its row does not stay
+    ``processing`` for ever: the hard time limit killed the task (this then runs in the worker's parent process), or
+    recording the outcome itself failed (the database went away)."""
+    if isinstance(exc, TimeLimitExceeded):
+        error = ("TIME_LIMIT_EXCEEDED", "The job ran past its time limit and was stopped")
+    else:
+        error = ("PROCESSING_ERROR", "Processing failed unexpectedly; retry the job or contact the operator")
+    with ctx.session_factory() as session:
+        failed = job_service.fail(session, job_id=job_id, task_id=task_id, error_code=error[0], message=error[1])
+        session.commit()
+        job = session.get(Job, job_id)
+    if not failed or job is None:
+        return
+    logger.error("job %s failed outside its run (%s)", job_id, error[0])
+    _discard_outputs(ctx, job)
+    if job.started_at is not None and job.completed_at is not None:
+        _observe(job, JobStatus.FAILED, (job.completed_at - job.started_at).total_seconds())
+    ctx.publisher.publish(job.owner_id, job_event(job))
+
+
+class JobTask(Task):  # type: ignore[misc]
+    """The base of every job task: a task that ends in an exception ``run_job`` could not catch still fails its
+    job."""
+
+    def on_failure(self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        job_id = kwargs.get("job_id", args[0] if args else None)
+        if not isinstance(job_id, int):
+            return
+        try:
+            record_unhandled_failure(worker_context(), job_id=job_id, task_id=task_id, exc=exc)
+        except Exception:
+            logger.exception("could not record the failure of job %s", job_id)
 
 
 def run_task(

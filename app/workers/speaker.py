@@ -15,7 +15,7 @@ from app.pipelines.naming import KnownVoice
 from app.services.jobs import JobOutcome
 from app.services.speaker import speaker_service
 from app.workers.context import WorkerContext
-from app.workers.runner import run_task
+from app.workers.runner import JobTask, run_task
 
 
 def _process(ctx: WorkerContext, job: Job, hook: ProgressHook) -> JobOutcome:
@@ -38,11 +38,11 @@ def _process(ctx: WorkerContext, job: Job, hook: ProgressHook) -> JobOutcome:
     )
 
 
-@celery_app.task(name="app.workers.speaker.diarize", bind=True, queue=QUEUE_SPEAKER)
+@celery_app.task(name="app.workers.speaker.diarize", base=JobTask, bind=True, queue=QUEUE_SPEAKER)
 def diarize(self: Task, job_id: int) -> None:
     run_task(self.request.id, job_id, step_weights=speaker_service.step_weights, process=_process)
 
 
-@celery_app.task(name="app.workers.speaker.extract", bind=True, queue=QUEUE_SPEAKER)
+@celery_app.task(name="app.workers.speaker.extract", base=JobTask, bind=True, queue=QUEUE_SPEAKER)
 def extract(self: Task, job_id: int) -> None:
     run_task(self.request.id, job_id, step_weights=speaker_service.step_weights, process=_process)

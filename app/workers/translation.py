@@ -11,7 +11,7 @@ from app.pipelines.hooks import ProgressHook
 from app.services.jobs import JobOutcome, job_service
 from app.services.translation import translation_service
 from app.workers.context import WorkerContext
-from app.workers.runner import run_task
+from app.workers.runner import JobTask, run_task
 
 
 def _run(task_id: str, job_id: int) -> None:
@@ -40,11 +40,11 @@ def _process(ctx: WorkerContext, task_id: str, job: Job, hook: ProgressHook) -> 
     )
 
 
-@celery_app.task(name="app.workers.translation.transcribe", bind=True, queue=QUEUE_TRANSLATION)
+@celery_app.task(name="app.workers.translation.transcribe", base=JobTask, bind=True, queue=QUEUE_TRANSLATION)
 def transcribe(self: Task, job_id: int) -> None:
     _run(self.request.id, job_id)
 
 
-@celery_app.task(name="app.workers.translation.translate", bind=True, queue=QUEUE_TRANSLATION)
+@celery_app.task(name="app.workers.translation.translate", base=JobTask, bind=True, queue=QUEUE_TRANSLATION)
 def translate(self: Task, job_id: int) -> None:
     _run(self.request.id, job_id)

@@ -14,7 +14,7 @@ from app.pipelines.hooks import ProgressHook
 from app.services.jobs import JobOutcome
 from app.services.voice import ProfileSnapshot, voice_service
 from app.workers.context import WorkerContext
-from app.workers.runner import run_task
+from app.workers.runner import JobTask, run_task
 
 
 def _process(ctx: WorkerContext, job: Job, hook: ProgressHook) -> JobOutcome:
@@ -51,6 +51,6 @@ def _process(ctx: WorkerContext, job: Job, hook: ProgressHook) -> JobOutcome:
     )
 
 
-@celery_app.task(name="app.workers.voice.clone", bind=True, queue=QUEUE_VOICE)
+@celery_app.task(name="app.workers.voice.clone", base=JobTask, bind=True, queue=QUEUE_VOICE)
 def clone(self: Task, job_id: int) -> None:
     run_task(self.request.id, job_id, step_weights=voice_service.step_weights, process=_process)

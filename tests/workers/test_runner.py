@@ -7,25 +7,28 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import redis
+from celery.exceptions import TimeLimitExceeded
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
 
 from app.core.config import Settings
 from app.core.errors import InvalidAudio
 from app.models.job import Job, JobKind, JobStatus
 from app.pipelines.hooks import ProgressHook
 from app.pipelines.transcription import STEP_WEIGHTS
-from app.services.jobs import JobOutcome, job_service
+from app.services.jobs import JobOutcome, job_service, output_prefix
 from app.services.outbox import JobOutbox
 from app.services.progress import channel_for
 from app.services.translation import translation_service
 from app.workers.context import WorkerContext, build_worker_context
-from app.workers.runner import run_job
+from app.workers.runner import record_unhandled_failure, run_job
 from tests.utils import NullProgressPublisher
 
 
@@ -206,3 +209,37 @@ def test_unexpected_errors_fail_the_job_without_leaking_internals(ctx: WorkerCon
     failed = reload(ctx, job.id)
     assert failed.status == JobStatus.FAILED and failed.error_code == "PROCESSING_ERROR"
     assert failed.error_message is not None and "secret" not in failed.error_message
+
+
+@pytest.mark.parametrize(
+    ("exc", "code"),
+    [
+        (TimeLimitExceeded(21900), "TIME_LIMIT_EXCEEDED"),
+        (OperationalError("UPDATE jobs", {}, Exception()), "PROCESSING_ERROR"),
+    ],
+)
+def test_a_task_that_ends_without_an_outcome_still_fails_its_job(
+    ctx: WorkerContext, owner_id: int, published: list[dict[str, object]], exc: BaseException, code: str
+) -> None:
+    """The hard time limit kills a task before ``run_job`` can record anything, and a database that goes away can
+    make recording the outcome itself fail: the task's failure handler fails the job instead of leaving it
+    ``processing`` for ever, and drops what the run had written."""
+    job = make_job(ctx, owner_id, b"unused")
+    with ctx.session_factory() as session:
+        assert job_service.claim(session, job_id=job.id, task_id=str(job.task_id), max_deliveries=3) is not None
+        session.commit()
+    partial = f"{output_prefix(reload(ctx, job.id))}/transcript.txt"
+    ctx.storage.save(partial, [b"half a transcript"])
+
+    record_unhandled_failure(ctx, job_id=job.id, task_id=str(job.task_id), exc=exc)
+
+    failed = reload(ctx, job.id)
+    assert failed.status == JobStatus.FAILED and failed.error_code == code and failed.completed_at is not None
+    assert not ctx.storage.exists(partial)
+    deadline = time.monotonic() + 5
+    while not any(event.get("status") == "failed" for event in published) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert any(event["job_id"] == job.id and event["status"] == "failed" for event in published)
+    # Once failed, a late duplicate report changes nothing.
+    record_unhandled_failure(ctx, job_id=job.id, task_id=str(job.task_id), exc=exc)
+    assert reload(ctx, job.id).error_code == code
