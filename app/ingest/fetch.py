@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
@@ -28,6 +28,8 @@ EXTRACTOR_DOMAINS = ("youtube.com", "youtu.be", "youtube-nocookie.com", "tiktok.
 """Hosts (and their subdomains) whose pages go through the site extractor; every other URL is a direct link."""
 MAX_REDIRECTS = 5
 CHUNK_BYTES = 64 * 1024
+DownloadProgress = Callable[[int, int | None], None]
+"""Bytes received so far, and the size the server declared (``None`` when it did not)."""
 _UNSAFE_NAME = re.compile(r"[^\w.-]+")
 
 
@@ -67,6 +69,7 @@ def fetch_media(
     max_duration_seconds: float,
     timeout_seconds: float = 30,
     extractor: MediaExtractor | None = None,
+    on_progress: DownloadProgress | None = None,
 ) -> FetchedMedia:
     """Download the media at ``url`` into ``target_dir``.
 
@@ -82,6 +85,8 @@ def fetch_media(
         max_duration_seconds: the longest media accepted, checked against the extractor's metadata.
         timeout_seconds: the timeout of each network operation (connect, each read).
         extractor: the site extractor; a :class:`YtDlpExtractor` with the same timeout when omitted.
+        on_progress: called after every chunk with the bytes received and the declared size (``None`` when the
+            server does not say); an exception it raises stops the download and removes the partial file.
 
     Returns:
         The downloaded file.
@@ -94,7 +99,14 @@ def fetch_media(
     """
     page = policy.check(url)
     if not uses_extractor(page.host):
-        fetched = _download(page, target_dir, policy=policy, max_bytes=max_bytes, timeout_seconds=timeout_seconds)
+        fetched = _download(
+            page,
+            target_dir,
+            policy=policy,
+            max_bytes=max_bytes,
+            timeout_seconds=timeout_seconds,
+            on_progress=on_progress,
+        )
         return replace(fetched, source_url=url)
     site = extractor or YtDlpExtractor(socket_timeout=timeout_seconds)
     media = site.extract(page.url)
@@ -107,6 +119,7 @@ def fetch_media(
         timeout_seconds=timeout_seconds,
         headers=media.http_headers,
         filename=_safe_filename(media.title or "media", media.ext or ""),
+        on_progress=on_progress,
     )
     return replace(fetched, source_url=url, title=media.title, extractor=site.name)
 
@@ -138,6 +151,7 @@ def _download(
     timeout_seconds: float,
     headers: Mapping[str, str] | None = None,
     filename: str | None = None,
+    on_progress: DownloadProgress | None = None,
 ) -> FetchedMedia:
     url = first.url
     try:
@@ -147,7 +161,7 @@ def _download(
                 last = PurePosixPath(unquote(response.url.path))
                 name = filename or _safe_filename(last.stem, last.suffix)
                 path = target_dir / f"ingest-{secrets.token_hex(8)}{PurePosixPath(name).suffix}"
-                size = _stream_to_file(response, path, url=url, max_bytes=max_bytes)
+                size = _stream_to_file(response, path, url=url, max_bytes=max_bytes, on_progress=on_progress)
             finally:
                 response.close()
     except httpx.TimeoutException as exc:
@@ -172,11 +186,14 @@ def _open(client: httpx.Client, first: ResolvedUrl, *, policy: UrlPolicy, header
     raise _fetch_failed(url, f"more than {MAX_REDIRECTS} redirects")
 
 
-def _stream_to_file(response: httpx.Response, path: Path, *, url: str, max_bytes: int) -> int:
+def _stream_to_file(
+    response: httpx.Response, path: Path, *, url: str, max_bytes: int, on_progress: DownloadProgress | None
+) -> int:
     if response.headers.get("Content-Type", "").startswith("text/html"):
         raise _fetch_failed(url, "the URL is a web page, not a media file")
-    declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
+    length = response.headers.get("Content-Length", "")
+    declared = int(length) if length.isdigit() else None
+    if declared is not None and declared > max_bytes:
         raise _too_large(url, max_bytes)
     size = 0
     try:
@@ -186,6 +203,8 @@ def _stream_to_file(response: httpx.Response, path: Path, *, url: str, max_bytes
                 if size > max_bytes:
                     raise _too_large(url, max_bytes)
                 out.write(chunk)
+                if on_progress is not None:
+                    on_progress(size, declared)
         if size == 0:
             raise _fetch_failed(url, "the response is empty")
     except BaseException:

@@ -272,6 +272,9 @@ class TranslationService:
                 max_bytes=limits.max_bytes,
                 max_duration_seconds=limits.max_duration_seconds,
                 timeout_seconds=limits.url_timeout_seconds,
+                on_progress=lambda received, size: hook(
+                    "downloading", completed=float(received if size else 0), total=float(size or 1)
+                ),
             )
             duration = probe_audio(media.path).duration
             if duration > limits.max_duration_seconds:

@@ -11,7 +11,7 @@ from app.pipelines.hooks import ProgressHook
 from app.services.jobs import JobOutcome, job_service
 from app.services.translation import translation_service
 from app.workers.context import WorkerContext
-from app.workers.runner import JobTask, run_task
+from app.workers.runner import JobCancelled, JobTask, run_task
 
 
 def _run(task_id: str, job_id: int) -> None:
@@ -26,8 +26,13 @@ def _run(task_id: str, job_id: int) -> None:
 def _process(ctx: WorkerContext, task_id: str, job: Job, hook: ProgressHook) -> JobOutcome:
     def record_input(key: str, filename: str) -> None:
         with ctx.session_factory() as session:
-            job_service.record_input(session, job_id=job.id, task_id=task_id, input_key=key, filename=filename)
+            recorded = job_service.record_input(
+                session, job_id=job.id, task_id=task_id, input_key=key, filename=filename
+            )
             session.commit()
+        if not recorded:  # cancelled (or retried) during the download: the file belongs to nobody
+            ctx.storage.delete(key)
+            raise JobCancelled()
 
     return translation_service.process(
         job,

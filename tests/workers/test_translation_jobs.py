@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import threading
+import time
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +28,7 @@ from app.services.translation import translation_service
 from app.workers.context import WorkerContext, build_worker_context
 from app.workers.runner import run_job
 from app.workers.translation import _process
+from tests.api.test_translation import stored_files
 from tests.conftest import SettingsFactory
 from tests.utils import NullProgressPublisher
 from tests.workers.test_runner import RecordingDispatcher, reload
@@ -171,3 +176,52 @@ def test_url_job_that_redirects_inward_fails_cleanly(ctx: WorkerContext, owner_i
     done = run(ctx, create(ctx, owner_id, JobKind.TRANSCRIPTION, params, None))
     assert done.status == JobStatus.FAILED and done.error_code == "URL_NOT_ALLOWED"
     assert done.input_key is None and done.artifacts == {}
+
+
+def test_cancelling_a_url_job_while_it_downloads_stops_the_download_and_keeps_nothing(
+    ctx: WorkerContext, owner_id: int, testdata_dir: Path
+) -> None:
+    """The server sends the first part of the file, then waits until the job is cancelled: the download stops at
+    its next progress report, and neither the partial file nor an input for the job is left."""
+    audio = (testdata_dir / "jfk.flac").read_bytes()
+    cancelled = threading.Event()
+
+    class SlowHandler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "audio/flac")
+            self.send_header("Content-Length", str(len(audio)))
+            self.end_headers()
+            self.wfile.write(audio[: len(audio) // 4])
+            self.wfile.flush()
+            cancelled.wait(timeout=30)
+            time.sleep(1.0)  # past the progress reporter's write interval, so the next chunk checks the job
+            with contextlib.suppress(OSError):  # the worker may have hung up already
+                self.wfile.write(audio[len(audio) // 4 :])
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/jfk.flac"
+    params = {"source_language": None, "target_language": None, "output_format": "wav", "source_url": url}
+    job = create(ctx, owner_id, JobKind.TRANSCRIPTION, params, None)
+    worker = threading.Thread(target=run, args=(ctx, job))
+    worker.start()
+    try:
+        deadline = time.monotonic() + 30
+        while reload(ctx, job.id).step != "downloading" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with ctx.session_factory() as session:
+            outbox = JobOutbox(RecordingDispatcher(), NullProgressPublisher())
+            job_service.cancel(session, outbox, owner_id=owner_id, job_id=job.id)
+            session.commit()
+        cancelled.set()
+        worker.join(timeout=60)
+    finally:
+        cancelled.set()
+        server.shutdown()
+    done = reload(ctx, job.id)
+    assert not worker.is_alive() and done.status == JobStatus.CANCELLED
+    assert done.input_key is None and stored_files(ctx.settings) == []
