@@ -224,7 +224,7 @@ class JobService:
         route = TASK_ROUTES[JobKind(job.kind)]
         job_id, task_id = job.id, str(job.task_id)
 
-        def record_failure() -> None:
+        def record_failure() -> Job | None:
             self.fail(
                 session,
                 job_id=job_id,
@@ -233,6 +233,7 @@ class JobService:
                 message="The job could not be queued; retry it",
             )
             session.commit()
+            return session.get(Job, job_id, populate_existing=True)
 
         outbox.enqueue(session, job, task_name=route.task_name, queue=route.queue, on_failure=record_failure)
 

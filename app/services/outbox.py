@@ -39,19 +39,22 @@ class JobOutbox:
         after_commit(session, lambda: self.publisher.publish(owner_id, event))
 
     def enqueue(
-        self, session: Session, job: Job, *, task_name: str, queue: str, on_failure: Callable[[], None]
+        self, session: Session, job: Job, *, task_name: str, queue: str, on_failure: Callable[[], Job | None]
     ) -> None:
         """Send the job's task after commit; if the broker refuses it, ``on_failure`` records that in a new
-        transaction and the caller gets a 503 instead of a job that would wait forever."""
-        job_id, task_id = job.id, str(job.task_id)
+        transaction (returning the failed job, which is announced after the pending one) and the caller gets a 503
+        instead of a job that would wait forever."""
+        job_id, task_id, owner_id = job.id, str(job.task_id), job.owner_id
 
         def send() -> None:
             try:
                 self.dispatcher.send(task_name, job_id, queue=queue, task_id=task_id)
             except Exception as exc:
                 logger.exception("could not enqueue job %s", job_id)
-                on_failure()
+                failed = on_failure()
+                if failed is not None:
+                    self.publisher.publish(owner_id, job_event(failed))
                 raise QueueUnavailable(details={"job_id": job_id}) from exc
 
-        after_commit(session, send)
         self.announce(session, job)
+        after_commit(session, send)

@@ -13,6 +13,7 @@ from app.db.session import build_engine, build_session_factory
 from app.models.job import Job, JobKind, JobStatus
 from app.models.user import User
 from app.pipelines.hooks import Progress
+from app.schemas.job import JobEvent
 from app.services.jobs import job_service
 from app.services.outbox import JobOutbox, QueueUnavailable
 from tests.utils import NullProgressPublisher
@@ -84,14 +85,28 @@ def test_task_is_sent_only_after_commit(
     assert dispatcher.sent == [("app.workers.translation.transcribe", job.id, job.task_id)]
 
 
+class RecordingPublisher:
+    def __init__(self) -> None:
+        self.events: list[tuple[int, JobEvent]] = []
+
+    def publish(self, owner_id: int, event: JobEvent) -> None:
+        self.events.append((owner_id, event))
+
+
 def test_a_refusing_broker_fails_the_job_instead_of_stranding_it(sessions: sessionmaker[Session], owner: int) -> None:
-    outbox = JobOutbox(RecordingDispatcher(refuse=True), NullProgressPublisher())
+    publisher = RecordingPublisher()
+    outbox = JobOutbox(RecordingDispatcher(refuse=True), publisher)
     with sessions() as session:
         job = job_service.create(session, outbox, owner_id=owner, kind=JobKind.TRANSCRIPTION, params={})
         with pytest.raises(QueueUnavailable):
             uow.commit(session)
     failed = load(sessions, job.id)
     assert failed.status == JobStatus.FAILED and failed.error_code == "QUEUE_UNAVAILABLE"
+    # Followers hear the job was created, then that it failed: the last word they get is the truth.
+    assert [(owner_id, event.status) for owner_id, event in publisher.events] == [
+        (owner, JobStatus.PENDING),
+        (owner, JobStatus.FAILED),
+    ]
 
 
 def test_cancel_loses_to_a_completion_that_landed_first(
