@@ -23,12 +23,12 @@ logger = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000
 MIN_SEGMENT_SECONDS_FOR_LANGUAGE = 1.0
+"""Shorter segments take the file's language: detection on a fraction of a second is unreliable."""
 MIN_BATCHES = 4
 """Batches a recording's chunks are spread over at the least. Segments (and with them progress reports and the
 chance to stop a cancelled job) come out batch by batch, so a 4-minute file in one batch of eight chunks showed
 0 % until it was done. On a CPU the batch size hardly matters (200 s of speech: 35.6 s in batches of 2 or 4,
 36.0 s in batches of 8); on a GPU long recordings still get the full ``batch_size``."""
-"""Shorter segments take the file's language: detection on a fraction of a second is unreliable."""
 
 
 class FasterWhisperTranscriber:
