@@ -4,7 +4,10 @@ Stock voices are the bundled Piper and Kokoro voices that speak the language int
 ``app.engines.synthesis``). For a new profile the engine picks one whose pitch register suits the speaker (see
 ``nearest_stock_voice``) and fits the adaptation on the stock voice's enrolment sentence
 (``app.engines.voice.world``): the speaker's pitch level and range, the vocal-tract warp under which the adapted
-sentence sounds most like the reference to the speaker embedder, and the long-term spectrum correction. Each
+sentence sounds most like the reference to the speaker embedder, and the long-term spectrum correction; the
+unadapted stock voice competes too, and wins where the embedder rates it closer (one far-field woman, FEE087, whose
+adapted clone both embedders rated below the plain stock voice: resemblyzer -0.107 under it, -0.016 with the
+unadapted candidate; the other speakers kept their adaptation). Each
 synthesis speaks with the stock voice (its deterministic variant, so the fit holds for every rendition) and
 resynthesizes it with WORLD under that adaptation; a requested pitch shift is added to the pitch mapping, and a
 requested speed replays the natural-pace analysis faster or slower (``world.time_scaled``). Prosody and accent stay
@@ -198,13 +201,17 @@ class VoiceMatchingCloner:
         voice, similarity = self.nearest_stock_voice(reference, language, target)
         stock = self._stock_sample(voice, language)
         pitch = world.matched_pitch(world.pitch_stats(target), stock.pitch)
+        candidates = [
+            world.VoiceMatch(pitch, warp, world.spectrum_correction(target, stock.analysis, warp=warp).round(4).tolist())
+            for warp in WARPS
+        ]
+        # The stock voice as it is, through the vocoder: adaptation must earn its place.
+        candidates.append(world.VoiceMatch(stock.pitch, 1.0, [0.0] * len(candidates[0].correction)))
         fits = []
-        for warp in WARPS:
-            correction = world.spectrum_correction(target, stock.analysis, warp=warp).round(4).tolist()
-            match = world.VoiceMatch(pitch, warp, correction)
+        for match in candidates:
             adapted = world.resynthesize(stock.analysis, stock.pitch, match)
-            fits.append((float(self._embedder.embed(adapted) @ reference.embedding), warp, match))
-        _, _, best = max(fits, key=lambda fit: fit[:2])
+            fits.append((float(self._embedder.embed(adapted) @ reference.embedding), match))
+        _, best = max(fits, key=lambda fit: fit[0])
         return {
             "stock_voice": voice.key,
             "stock_similarity": round(similarity, 4),
