@@ -85,13 +85,20 @@ def render_transcript(transcript: Mapping[str, Any], fmt: TranscriptFormat | str
             f"{format_timestamp(segment['start'], separator=separator)} --> "
             f"{format_timestamp(segment['end'], separator=separator)}"
         )
-        text = _cue_text(segment)
-        if segment.get("speaker"):
-            text = f"<v {segment['speaker']}>{text}" if fmt is TranscriptFormat.VTT else f"{segment['speaker']}: {text}"
+        text, speaker = _cue_text(segment), " ".join(str(segment.get("speaker") or "").split())
+        if fmt is TranscriptFormat.VTT:  # cue text is markup there: a bare "<" or "&" would hide what follows
+            text, speaker = _vtt_escaped(text), _vtt_escaped(speaker)
+        if speaker:
+            text = f"<v {speaker}>{text}" if fmt is TranscriptFormat.VTT else f"{speaker}: {text}"
         cue = f"{timing}\n{text}\n"
         cues.append(f"{number}\n{cue}" if fmt is TranscriptFormat.SRT else cue)
     header = "WEBVTT\n\n" if fmt is TranscriptFormat.VTT else ""
     return header + "\n".join(cues)
+
+
+def _vtt_escaped(text: str) -> str:
+    """WebVTT cue text with the two characters it requires escaped (``-->`` is already gone)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;")
 
 
 def _speaker_prefix(segment: Mapping[str, Any]) -> str:

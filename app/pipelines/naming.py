@@ -45,12 +45,13 @@ def name_speakers(
     )
     taken_speakers: set[str] = set()
     taken_voices: set[int] = set()
-    used_names: set[str] = set()
+    # A name must not be another speaker's label ("SPEAKER_01"), or renaming would merge the two.
+    used_names: set[str] = set(diarization.speakers)
     named: list[NamedSpeaker] = []
     for similarity, speaker, voice in pairs:
         if similarity < threshold or speaker in taken_speakers or voice.voice_id in taken_voices:
             continue
-        name = voice.name if voice.name not in used_names else f"{voice.name} ({voice.voice_id})"
+        name = voice.name if voice.name not in used_names - {speaker} else f"{voice.name} ({voice.voice_id})"
         named.append(NamedSpeaker(speaker, voice.voice_id, name, round(similarity, 4)))
         taken_speakers.add(speaker)
         taken_voices.add(voice.voice_id)

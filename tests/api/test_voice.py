@@ -158,6 +158,10 @@ def test_blank_names_and_control_characters_are_refused_before_anything_is_store
         batch = client.post("/api/v1/voice/clone/batch/", headers=headers, json=body)
         assert batch.status_code == 422
         assert_error(batch.json(), "VALIDATION_ERROR")
+    # A name is shown as one line (speaker labels in subtitles): its line breaks become spaces.
+    one_line = client.patch(f"{VOICES}{voice['id']}", headers=headers, json={"name": "Ann\n\n  Lee"})
+    assert one_line.status_code == 200 and one_line.json()["name"] == "Ann Lee"
+    client.patch(f"{VOICES}{voice['id']}", headers=headers, json={"name": "John's Voice"})
     # Line breaks and tabs are ordinary text.
     fine = client.post(CLONE, headers=headers, json={"voice_id": voice["id"], "input_text": "One.\n\tTwo.\r\n"})
     assert fine.status_code == 202, fine.text

@@ -95,6 +95,15 @@ def test_speaker_labels_in_every_text_format() -> None:
     assert "00:00:00.000 --> 00:00:01.500\n<v SPEAKER_00>Hello.\n" in render_transcript(document, "vtt")
 
 
+def test_vtt_cue_text_and_voice_names_are_escaped() -> None:
+    document = {"segments": [{"id": 1, "start": 0.0, "end": 2.0, "text": "AT&T <b>rocks</b>, 1 < 2", "speaker": "A&B"}]}
+
+    vtt = render_transcript(document, "vtt")
+
+    assert "<v A&amp;B>AT&amp;T &lt;b>rocks&lt;/b>, 1 &lt; 2\n" in vtt
+    assert "A&B: AT&T <b>rocks</b>, 1 < 2\n" in render_transcript(document, "srt")  # SRT text is plain
+
+
 def test_rttm_lines() -> None:
     diarization = {
         "segments": [

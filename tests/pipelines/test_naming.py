@@ -31,3 +31,17 @@ def test_best_matches_win_and_strangers_stay_anonymous() -> None:
     assert [(n.speaker, n.voice_id, n.name) for n in named] == [("SPEAKER_01", 7, "Ann"), ("SPEAKER_00", 8, "Ann (8)")]
     assert renamed.speakers == ["Ann (8)", "Ann", "SPEAKER_02"]
     assert all(n.similarity >= 0.7 for n in named)
+
+
+def test_a_name_that_is_another_speakers_label_does_not_merge_them() -> None:
+    diarization = Diarization(
+        8.0,
+        "test",
+        [SpeakerTurn(0, 4, "SPEAKER_00"), SpeakerTurn(4, 8, "SPEAKER_01")],
+        centroids={"SPEAKER_00": unit(1, 0), "SPEAKER_01": unit(0, 1)},
+    )
+
+    renamed, named = name_speakers(diarization, [KnownVoice(5, "SPEAKER_01", unit(1, 0.1))])
+
+    assert [(n.speaker, n.name) for n in named] == [("SPEAKER_00", "SPEAKER_01 (5)")]
+    assert renamed.speakers == ["SPEAKER_01 (5)", "SPEAKER_01"]
