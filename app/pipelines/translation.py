@@ -174,13 +174,14 @@ class TranslationPipeline:
         report: ProgressHook,
     ) -> list[TranslatedSegment]:
         texts: dict[int, str] = {}
+        heard = english_by_segment(source.segments, english)
         by_language: dict[str, list[Segment]] = {}
         for segment in source.segments:
             by_language.setdefault(segment.language or source.language, []).append(segment)
         done = 0
         for language, group in by_language.items():
             plan = plans[language]
-            inputs = [_overlapping_text(s, english) if plan.speech_to_english else s.text.strip() for s in group]
+            inputs = [_english_text(heard.get(s.id, [])) if plan.speech_to_english else s.text.strip() for s in group]
             for segment, text in zip(group, self._router.translate(inputs, plan), strict=True):
                 texts[segment.id] = text
             done += len(group)
@@ -190,7 +191,8 @@ class TranslationPipeline:
             plan = plans[s.language or source.language]
             text = texts[s.id].strip()
             if not plan.text_hops:  # the line is what was heard: the source's own words, or Whisper's English
-                words, timing = tuple(_overlapping_words(s, english) if plan.speech_to_english else s.words), "speech"
+                spoken = [w for e in heard.get(s.id, []) for w in e.words] if plan.speech_to_english else s.words
+                words, timing = tuple(spoken), "speech"
             else:
                 words, timing = _shared_out(text, s.start, s.end), "estimated"
             translated.append(
@@ -226,17 +228,23 @@ class TranslationPipeline:
         return assemble_dub(lines, speak, total_duration=duration, hook=relabelled("synthesizing", report))
 
 
-def _overlapping(segment: Segment, english: Sequence[Segment]) -> list[Segment]:
-    """The speech-translated English segments for the time a source segment spans (by their midpoints)."""
-    return [e for e in english if segment.start <= (e.start + e.end) / 2 < segment.end]
+def english_by_segment(segments: Sequence[Segment], english: Sequence[Segment]) -> dict[int, list[Segment]]:
+    """Each speech-translated English segment given to exactly one source segment, by id: the one it overlaps most,
+    or the nearest where it overlaps none (it fell in a gap between them). So nothing Whisper heard is dropped,
+    and nothing is said twice."""
+    if not segments:
+        return {}
+    starts = np.array([s.start for s in segments])
+    ends = np.array([s.end for s in segments])
+    given: dict[int, list[Segment]] = {}
+    for e in english:
+        overlap = np.minimum(ends, e.end) - np.maximum(starts, e.start)  # negative: the gap between them
+        given.setdefault(segments[int(np.argmax(overlap))].id, []).append(e)
+    return given
 
 
-def _overlapping_text(segment: Segment, english: Sequence[Segment]) -> str:
-    return " ".join(part for e in _overlapping(segment, english) if (part := e.text.strip()))
-
-
-def _overlapping_words(segment: Segment, english: Sequence[Segment]) -> list[Word]:
-    return [word for e in _overlapping(segment, english) for word in e.words]
+def _english_text(heard: Sequence[Segment]) -> str:
+    return " ".join(part for e in heard if (part := e.text.strip()))
 
 
 def _shared_out(text: str, start: float, end: float) -> tuple[Word, ...]:

@@ -24,6 +24,8 @@ def _without_control_characters(value: str) -> str:
 
 
 NO_CONTROL_CHARACTERS = AfterValidator(_without_control_characters)
+
+
 def _one_line(value: str) -> str:
     return " ".join(value.split())
 
@@ -50,9 +52,7 @@ SpokenText = Annotated[
 ]
 """What a clone says; the service still checks the length it counts after its own clean-up. Text of punctuation
 alone would come back as a silent file."""
-PersonName = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=255), NO_CONTROL_CHARACTERS, ONE_LINE
-]
+PersonName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255), NO_CONTROL_CHARACTERS, ONE_LINE]
 LanguageCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)]
 """A language as users name it ("en", "pt-BR"); longer values are refused before any lookup would echo them
 back in an error."""

@@ -202,7 +202,9 @@ class VoiceMatchingCloner:
         stock = self._stock_sample(voice, language)
         pitch = world.matched_pitch(world.pitch_stats(target), stock.pitch)
         candidates = [
-            world.VoiceMatch(pitch, warp, world.spectrum_correction(target, stock.analysis, warp=warp).round(4).tolist())
+            world.VoiceMatch(
+                pitch, warp, world.spectrum_correction(target, stock.analysis, warp=warp).round(4).tolist()
+            )
             for warp in WARPS
         ]
         # The stock voice as it is, through the vocoder: adaptation must earn its place.
