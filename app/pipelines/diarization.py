@@ -140,9 +140,12 @@ class BundledDiarizer:
             UnsupportedMediaType: the container has no audio stream.
         """
         report = setup_hook(hook)
-        duration = probe_audio(audio_path).duration
-        report("segmenting", completed=0.0, total=duration)
-        scores = self._segmenter.score(self._decoded(audio_path, "segmenting", duration, report))
+        declared = probe_audio(audio_path).duration
+        report("segmenting", completed=0.0, total=declared)
+        decoded: list[int] = [0]
+        scores = self._segmenter.score(self._decoded(audio_path, "segmenting", declared, report, decoded))
+        # What decoded is the truth: a header (a VBR MP3 without its Xing frame, say) may declare less or more.
+        duration = decoded[0] / SAMPLE_RATE if decoded[0] else declared
         mask = speech_mask(scores, self._tuning)
         starts = self._window_starts(scores, mask)
         vectors = self._embed(audio_path, starts, duration, report)
@@ -151,12 +154,14 @@ class BundledDiarizer:
         report("clustering", completed=1.0, total=1.0)
         return diarization
 
-    def _decoded(self, path: Path, step: str, duration: float, report: ProgressHook) -> Iterator[np.ndarray]:
-        done = 0
+    def _decoded(
+        self, path: Path, step: str, duration: float, report: ProgressHook, samples: list[int]
+    ) -> Iterator[np.ndarray]:
+        """The recording in chunks, counting its samples into ``samples[0]``."""
         for chunk in iter_decoded_chunks(path, sample_rate=SAMPLE_RATE, chunk_seconds=DECODE_CHUNK_SECONDS):
             yield chunk
-            done += chunk.size
-            report(step, completed=done / SAMPLE_RATE, total=duration)
+            samples[0] += chunk.size
+            report(step, completed=samples[0] / SAMPLE_RATE, total=max(duration, samples[0] / SAMPLE_RATE))
 
     def _window_starts(self, scores: FrameScores, mask: np.ndarray) -> np.ndarray:
         """Sample offsets of the embedding windows that are mostly speech."""
@@ -183,7 +188,7 @@ class BundledDiarizer:
         buffer = np.zeros(0, dtype=np.float32)
         buffer_start = 0
         position = 0
-        for chunk in self._decoded(path, "embedding", duration, report):
+        for chunk in self._decoded(path, "embedding", duration, report, [0]):
             buffer = np.concatenate([buffer, chunk])
             end = buffer_start + buffer.size
             ready = int(np.searchsorted(starts, end - WINDOW_SAMPLES, side="right"))

@@ -10,8 +10,10 @@ from pyannote.core import Annotation
 from pyannote.metrics.diarization import DiarizationErrorRate
 
 from app.engines.speaker.base import DiarizationOptions
+from app.pipelines.audio import decode_audio
 from app.pipelines.diarization import STEP_WEIGHTS, BundledDiarizer, refined_labels
 from app.pipelines.encode import encode_audio
+from tests.media import write_understated_matroska
 from tests.speaker_data import as_annotation, der, read_rttm
 
 
@@ -62,6 +64,19 @@ def test_single_speaker_is_one_speaker(diarizer: BundledDiarizer, testdata_dir: 
     assert result.speakers == ["SPEAKER_00"]
     assert sum(result.speaking_time().values()) > 8.0  # JFK speaks for most of the 11 s
     assert result.overlaps() == []
+
+
+def test_a_header_that_understates_the_length_does_not_bend_the_turns(
+    diarizer: BundledDiarizer, testdata_dir: Path, tmp_path: Path
+) -> None:
+    understated = tmp_path / "jfk.mkv"
+    write_understated_matroska(understated, decode_audio(testdata_dir / "jfk.flac"), declared_seconds=3.0)
+
+    result = diarizer.diarize(understated, DiarizationOptions())
+
+    assert result.duration == pytest.approx(11.0, abs=0.05)  # what decoded, not what the header said
+    assert result.turns and all(0.0 <= t.start < t.end <= result.duration for t in result.turns)
+    assert sum(result.speaking_time().values()) > 8.0
 
 
 def test_silence_has_no_speakers(diarizer: BundledDiarizer, tmp_path: Path) -> None:
