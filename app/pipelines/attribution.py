@@ -16,6 +16,8 @@ import numpy as np
 from app.engines.speaker.base import SpeakerTurn
 
 TURN, OVERLAP, NEAREST, NONE = "turn", "overlap", "nearest", "none"
+MIN_WORD_SECONDS = 0.002
+"""Words shorter than this are looked up as if this long, around their middle."""
 
 
 class _Turns:
@@ -27,6 +29,9 @@ class _Turns:
     def speaker_of(self, start: float, end: float) -> tuple[str | None, str]:
         if not self.speakers:
             return None, NONE
+        if end - start < MIN_WORD_SECONDS:  # Whisper gives some words no length: they still lie inside turns
+            middle = (start + end) / 2
+            start, end = middle - MIN_WORD_SECONDS / 2, middle + MIN_WORD_SECONDS / 2
         covered = np.clip(np.minimum(self.ends, end) - np.maximum(self.starts, start), 0.0, None)
         by_speaker: dict[str, float] = {}
         for speaker, seconds in zip(self.speakers, covered, strict=True):

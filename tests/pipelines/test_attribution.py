@@ -56,3 +56,22 @@ def test_no_speakers_still_sets_the_key() -> None:
     transcript = {"segments": [{"id": 1, "start": 0.0, "end": 1.0, "text": "uh", "words": [word(0.1, 0.4, "uh")]}]}
     segment = attribute_speakers(transcript, [])["segments"][0]
     assert segment["speaker"] is None and segment["words"][0]["speaker_source"] == "none"
+
+
+def test_a_word_without_length_is_placed_by_the_turns_it_lies_in() -> None:
+    transcript = {
+        "segments": [
+            {
+                "id": 1,
+                "start": 0.5,
+                "end": 3.0,
+                "text": "so um right",
+                "words": [word(0.5, 0.5, "so"), word(1.9, 1.9, "um"), word(3.0, 3.0, "right")],
+            }
+        ]
+    }
+
+    words = [w for s in attribute_speakers(transcript, TURNS)["segments"] for w in s["words"]]
+
+    # Inside A's turn; where A and B overlap; inside B's turn: never "nearest".
+    assert [(w["speaker"], w["speaker_source"]) for w in words] == [("A", "turn"), ("A", "overlap"), ("B", "turn")]
