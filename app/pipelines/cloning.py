@@ -13,19 +13,28 @@ from app.pipelines.hooks import ProgressHook, setup_hook
 
 STEP_WEIGHTS = {"conditioning": 0.05, "synthesizing": 0.9, "scoring": 0.05}
 MAX_SENTENCE_CHARS = 300
-_SENTENCE_END = re.compile(r"(?<=[.!?\u2026;\u3002\uff01\uff1f])\s+|\n+")
-"""After . ! ? ; an ellipsis, or the ideographic full stop, exclamation and question marks; or at line breaks."""
+_SENTENCE_END = re.compile(r"(?<=[.!?\u2026;])\s+|(?<=[\u3002\uff01\uff1f\uff1b])\s*|\n+")
+"""After . ! ? ; or an ellipsis and a space; after the ideographic full stop, exclamation, question mark or
+semicolon, which Chinese and Japanese write with no space after; or at line breaks."""
+_PAUSES = ", ", "\u3001", "\uff0c", " "
+"""Where a sentence over the limit is cut, best first: a comma (also the ideographic ones), else a space."""
 
 
 def split_sentences(text: str, limit: int = MAX_SENTENCE_CHARS) -> list[str]:
-    """Sentences of ``text``; one longer than ``limit`` is cut at commas, then at spaces."""
+    """Sentences of ``text``; one longer than ``limit`` is cut at the last comma in its second half, else at the
+    last space, else at the limit (text without spaces)."""
     sentences: list[str] = []
     for sentence in (part.strip() for part in _SENTENCE_END.split(text)):
         while len(sentence) > limit:
-            cut = max(sentence.rfind(", ", 0, limit), sentence.rfind(" ", 0, limit))
+            cut = -1
+            for pause in _PAUSES:
+                found = sentence.rfind(pause, 0, limit - len(pause) + 1)
+                if found >= limit // 2 or (pause == " " and found > 0):
+                    cut = found + len(pause)
+                    break
             cut = cut if cut > 0 else limit
-            sentences.append(sentence[: cut + 1].strip())
-            sentence = sentence[cut + 1 :].strip()
+            sentences.append(sentence[:cut].strip())
+            sentence = sentence[cut:].strip()
         if sentence:
             sentences.append(sentence)
     return sentences
