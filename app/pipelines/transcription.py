@@ -138,7 +138,8 @@ class TranscriptionPipeline:
                     segments.append(_shifted(segment, window.offset, len(segments) + 1))
                 report("transcribing", completed=window.offset + piece.end, total=max(expected, duration))
             languages[info.language] += window.samples.size
-            confidence.setdefault(info.language, []).append(info.language_probability)
+            if info.duration_after_vad > 0:  # a window without speech detected no language at all
+                confidence.setdefault(info.language, []).append(info.language_probability)
             duration = window.offset + window.samples.size / SAMPLE_RATE
             report("transcribing", completed=duration, total=max(expected, duration))
 

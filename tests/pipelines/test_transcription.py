@@ -13,11 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import jiwer
+import numpy as np
 import pytest
 
 from app.engines.transcriber import TranscriptionOptions
 from app.engines.whisper import FasterWhisperTranscriber
 from app.engines.whisper_batched import LanguageTaggingPipeline
+from app.pipelines.audio import decode_audio
+from app.pipelines.encode import encode_audio
 from app.pipelines.formats import render_transcript
 from app.pipelines.transcription import STEP_WEIGHTS, Transcript, TranscriptionPipeline
 
@@ -167,3 +170,18 @@ def test_batched_progress_arrives_while_the_file_is_still_being_decoded(
     assert len(batches) >= 2 and events[batches[0]][1] == 1
     between = events[batches[0] : batches[1]]
     assert any(name == "transcribing" and completed > 0 for name, completed in between), events
+
+
+def test_windows_without_speech_do_not_lower_the_language_probability(
+    whisper_base: FasterWhisperTranscriber, testdata_dir: Path, tmp_path: Path
+) -> None:
+    jfk = decode_audio(testdata_dir / "jfk.flac")
+    padded = tmp_path / "jfk-then-silence.wav"
+    encode_audio(np.concatenate([jfk, np.zeros(40 * 16000, dtype=np.float32)]), 16000, "wav", padded)
+    options = TranscriptionOptions(batch_size=8)
+
+    alone = TranscriptionPipeline(whisper_base).apply(testdata_dir / "jfk.flac", options)
+    windowed = TranscriptionPipeline(whisper_base, window_seconds=15.0).apply(padded, options)
+
+    assert windowed.language == "en" and windowed.duration == pytest.approx(51.0, abs=0.1)
+    assert windowed.language_probability == pytest.approx(alone.language_probability, abs=0.05)
