@@ -41,7 +41,9 @@ class _Codec:
 
 _CODECS = {
     AudioFormat.WAV: _Codec("pcm_s16le", "audio/wav", None, None),
-    AudioFormat.MP3: _Codec("libmp3lame", "audio/mpeg", (44100, 48000, 32000, 24000, 22050, 16000), 128_000),
+    AudioFormat.MP3: _Codec(
+        "libmp3lame", "audio/mpeg", (44100, 48000, 32000, 24000, 22050, 16000, 12000, 11025, 8000), 128_000
+    ),
     AudioFormat.OGG: _Codec("libopus", "audio/ogg", (48000, 24000, 16000), 64_000),
 }
 

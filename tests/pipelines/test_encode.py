@@ -22,7 +22,8 @@ def speech_like(seconds: float, rate: int) -> np.ndarray:
     [
         ("wav", 24000, "pcm_s16le", 24000),
         ("mp3", 24000, "mp3float", 24000),
-        ("mp3", 11000, "mp3float", 16000),
+        ("mp3", 11000, "mp3float", 11025),  # the next rate MP3 (MPEG-2.5) has
+        ("mp3", 8000, "mp3float", 8000),  # telephone audio keeps its rate
         ("ogg", 22050, "opus", 48000),
         ("ogg", 24000, "opus", 24000),
     ],
