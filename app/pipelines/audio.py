@@ -111,12 +111,10 @@ def decode_audio(path: Path, *, sample_rate: int = SAMPLE_RATE, max_seconds: flo
         UnsupportedMediaType: the container has no audio stream.
     """
     pieces = []
-    allowed = None if max_seconds is None else int(max_seconds * sample_rate)
     count = 0
     for piece in _resampled(path, sample_rate):
         count += piece.size
-        if allowed is not None and count > allowed:
-            assert max_seconds is not None
+        if max_seconds is not None and count > max_seconds * sample_rate:
             raise AudioLongerThanAllowed(max_seconds)
         pieces.append(piece)
     return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
