@@ -155,7 +155,8 @@ class CheckedDecoding:
             pending.setdefault(index, []).append((segment, self._language_of(segment, self._pipeline.chunk_languages)))
             left -= 1
             if left == 0:
-                end = (index // batch + 1) * batch  # the end of the decoding batch that is complete
+                # The end of the decoding batch that is complete (the last batch may hold fewer chunks).
+                end = min((index // batch + 1) * batch, len(self._chunks))
                 yield from self._completed(range(first, end), pending)
                 first, pending = end, {}
         yield from self._completed(range(first, len(self._chunks)), pending)

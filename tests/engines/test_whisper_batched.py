@@ -63,3 +63,19 @@ def test_a_repetition_loop_is_dropped_and_its_speech_decoded_again(
     assert "smile for the camera" in normalise(transcript.text), seen
     # Detection on the file's first 30 s says Welsh; the transcript's language is the one its words are in.
     assert transcript.language == "en"
+
+
+def test_a_last_batch_with_fewer_chunks_is_decoded_too(
+    whisper_base: FasterWhisperTranscriber, testdata_dir: Path
+) -> None:
+    """Two minutes of speech pack into five chunks, decoded in batches of two: the last batch holds one chunk
+    (checking it once looked past the end of the chunk list and failed the job)."""
+    names = ["jfk.flac", "multilingual_en_de.mp3", "ami_dev00.wav", "ami_train/trn03.wav"]
+    audio = np.concatenate([decode_audio(testdata_dir / name) for name in names])
+
+    stream, _info = whisper_base.transcribe(audio, TranscriptionOptions(batch_size=8))
+    segments = list(stream)
+
+    assert "ask not what your country can do for you" in normalise(segments[0].text)
+    assert segments[-1].end > audio.size / SAMPLE_RATE - 30  # the last chunk (trn03) was decoded
+    assert [s.start for s in segments] == sorted(s.start for s in segments)
