@@ -125,11 +125,18 @@ class EngineRegistry:
                 started = time.perf_counter()
                 if settings.pyannote_diarization_dir is not None:
                     device, _precision = resolve_device(settings.device_strategy)
-                    self._diarizer = PyannoteDiarizer(settings.pyannote_diarization_dir, embedder, device=device)
+                    self._diarizer = PyannoteDiarizer(
+                        settings.pyannote_diarization_dir,
+                        embedder,
+                        device=device,
+                        max_seconds=settings.max_media_duration_seconds,
+                    )
                 else:
                     threads = settings.cpu_threads
                     segmenter = PyanNetSegmenter(segmentation_onnx(settings.model_cache), cpu_threads=threads)
-                    self._diarizer = BundledDiarizer(segmenter, embedder)
+                    self._diarizer = BundledDiarizer(
+                        segmenter, embedder, max_seconds=settings.max_media_duration_seconds
+                    )
                 MODEL_LOAD_SECONDS.labels(self._diarizer.name).observe(time.perf_counter() - started)
             return self._diarizer
 

@@ -84,7 +84,10 @@ def probe_audio(source: AudioSource, *, decode_seconds: float = 2.0) -> AudioInf
 
 
 class AudioLongerThanAllowed(InvalidAudio):
-    """More audio decoded than the caller allows, whatever the container declared (headers can be forged)."""
+    """More audio decoded than the caller allows, whatever the container declared (headers can be forged); the
+    same code as an upload whose declared length is over the cap."""
+
+    error_code = "MEDIA_TOO_LONG"
 
     def __init__(self, max_seconds: float) -> None:
         super().__init__(
@@ -110,35 +113,34 @@ def decode_audio(path: Path, *, sample_rate: int = SAMPLE_RATE, max_seconds: flo
         AudioLongerThanAllowed: more than ``max_seconds`` of audio decoded.
         UnsupportedMediaType: the container has no audio stream.
     """
-    pieces = []
-    count = 0
-    for piece in _resampled(path, sample_rate):
-        count += piece.size
-        if max_seconds is not None and count > max_seconds * sample_rate:
-            raise AudioLongerThanAllowed(max_seconds)
-        pieces.append(piece)
+    pieces = list(_capped(_resampled(path, sample_rate), sample_rate, max_seconds))
     return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
 
 
-def iter_decoded_chunks(path: Path, *, sample_rate: int = SAMPLE_RATE, chunk_seconds: float) -> Iterator[np.ndarray]:
+def iter_decoded_chunks(
+    path: Path, *, sample_rate: int = SAMPLE_RATE, chunk_seconds: float, max_seconds: float | None = None
+) -> Iterator[np.ndarray]:
     """Stream-decode a file in mono float32 chunks, holding at most about one chunk in memory.
 
     Args:
         path: the media file.
         sample_rate: the output rate in Hz.
         chunk_seconds: length of every chunk but the last, which may be shorter.
+        max_seconds: fail once more than this much audio has decoded: a header that understates the length passes
+            the upload's duration check, and would otherwise keep a worker busy for as long as the file runs.
 
     Yields:
         1-D float32 arrays of ``chunk_seconds * sample_rate`` samples.
 
     Raises:
         InvalidAudio: the file is not decodable audio.
+        AudioLongerThanAllowed: more than ``max_seconds`` of audio decoded.
         UnsupportedMediaType: the container has no audio stream.
     """
     size = max(1, int(chunk_seconds * sample_rate))
     buffered: list[np.ndarray] = []
     count = 0
-    for piece in _resampled(path, sample_rate):
+    for piece in _capped(_resampled(path, sample_rate), sample_rate, max_seconds):
         buffered.append(piece)
         count += piece.size
         if count >= size:
@@ -148,6 +150,19 @@ def iter_decoded_chunks(path: Path, *, sample_rate: int = SAMPLE_RATE, chunk_sec
             buffered, count = [joined[full:]], joined.size - full
     if count:
         yield np.concatenate(buffered)
+
+
+def _capped(pieces: Iterator[np.ndarray], sample_rate: int, max_seconds: float | None) -> Iterator[np.ndarray]:
+    """``pieces`` until more than ``max_seconds`` of them have passed, then ``AudioLongerThanAllowed``."""
+    if max_seconds is None:
+        yield from pieces
+        return
+    count = 0
+    for piece in pieces:
+        count += piece.size
+        if count > max_seconds * sample_rate:
+            raise AudioLongerThanAllowed(max_seconds)
+        yield piece
 
 
 def _resampled(path: Path, sample_rate: int) -> Iterator[np.ndarray]:

@@ -121,22 +121,30 @@ class BundledDiarizer:
         segmenter: speech and overlap scores.
         embedder: speaker vectors for fixed windows.
         tuning: thresholds (defaults chosen on AMI excerpts).
+        max_seconds: the most audio a file may hold, whatever its header declares (``None``: no limit).
     """
 
     name = "audio-api diarizer (pyannote segmentation + d-vector clustering)"
 
     def __init__(
-        self, segmenter: PyanNetSegmenter, embedder: SpeakerEmbedder, tuning: DiarizationTuning | None = None
+        self,
+        segmenter: PyanNetSegmenter,
+        embedder: SpeakerEmbedder,
+        tuning: DiarizationTuning | None = None,
+        *,
+        max_seconds: float | None = None,
     ) -> None:
         self._segmenter = segmenter
         self._embedder = embedder
         self._tuning = tuning or DiarizationTuning()
+        self._max_seconds = max_seconds
 
     def diarize(self, audio_path: Path, options: DiarizationOptions, hook: ProgressHook | None = None) -> Diarization:
         """Find who spoke when in ``audio_path``.
 
         Raises:
             InvalidAudio: the file is not decodable audio.
+            AudioLongerThanAllowed: the file holds more than ``max_seconds`` of audio (found in the first pass).
             UnsupportedMediaType: the container has no audio stream.
         """
         report = setup_hook(hook)
@@ -158,7 +166,10 @@ class BundledDiarizer:
         self, path: Path, step: str, duration: float, report: ProgressHook, samples: list[int]
     ) -> Iterator[np.ndarray]:
         """The recording in chunks, counting its samples into ``samples[0]``."""
-        for chunk in iter_decoded_chunks(path, sample_rate=SAMPLE_RATE, chunk_seconds=DECODE_CHUNK_SECONDS):
+        chunks = iter_decoded_chunks(
+            path, sample_rate=SAMPLE_RATE, chunk_seconds=DECODE_CHUNK_SECONDS, max_seconds=self._max_seconds
+        )
+        for chunk in chunks:
             yield chunk
             samples[0] += chunk.size
             report(step, completed=samples[0] / SAMPLE_RATE, total=max(duration, samples[0] / SAMPLE_RATE))

@@ -96,11 +96,15 @@ class TranscriptionPipeline:
     Args:
         transcriber: the speech-recognition engine.
         window_seconds: how much decoded audio is held at once; memory stays bounded however long the file is.
+        max_seconds: the most audio a file may hold, whatever its header declares (``None``: no limit).
     """
 
-    def __init__(self, transcriber: Transcriber, *, window_seconds: float = WINDOW_SECONDS) -> None:
+    def __init__(
+        self, transcriber: Transcriber, *, window_seconds: float = WINDOW_SECONDS, max_seconds: float | None = None
+    ) -> None:
         self._transcriber = transcriber
         self._window_seconds = window_seconds
+        self._max_seconds = max_seconds
 
     def apply(self, audio_path: Path, options: TranscriptionOptions, hook: ProgressHook | None = None) -> Transcript:
         """Transcribe one media file.
@@ -115,6 +119,7 @@ class TranscriptionPipeline:
 
         Raises:
             InvalidAudio: the file is not decodable audio.
+            AudioLongerThanAllowed: the file holds more than ``max_seconds`` of audio.
             UnsupportedMediaType: the file has no audio stream.
         """
         report = setup_hook(hook)
@@ -125,7 +130,7 @@ class TranscriptionPipeline:
         languages: Counter[str] = Counter()  # samples per detected language, for a file without words
         confidence: dict[str, list[float]] = {}
         duration = 0.0
-        windows = iter_speech_windows(audio_path, window_seconds=self._window_seconds)
+        windows = iter_speech_windows(audio_path, window_seconds=self._window_seconds, max_seconds=self._max_seconds)
         while True:
             report("decoding")  # status steps: named in progress messages, the percentage stays where it is
             if (window := next(windows, None)) is None:

@@ -31,18 +31,23 @@ class AudioWindow:
     """16 kHz mono float32."""
 
 
-def iter_speech_windows(path: Path, *, window_seconds: float) -> Iterator[AudioWindow]:
+def iter_speech_windows(
+    path: Path, *, window_seconds: float, max_seconds: float | None = None
+) -> Iterator[AudioWindow]:
     """Stream-decode ``path`` into consecutive windows of at most about ``window_seconds`` plus one decode chunk.
 
     Raises:
         InvalidAudio: the file is not decodable audio.
+        AudioLongerThanAllowed: the file holds more than ``max_seconds`` of audio.
         UnsupportedMediaType: the container has no audio stream.
     """
     target = int(window_seconds * SAMPLE_RATE)
     pending: list[np.ndarray] = []
     buffered = 0
     offset = 0
-    for chunk in iter_decoded_chunks(path, sample_rate=SAMPLE_RATE, chunk_seconds=DECODE_CHUNK_SECONDS):
+    for chunk in iter_decoded_chunks(
+        path, sample_rate=SAMPLE_RATE, chunk_seconds=DECODE_CHUNK_SECONDS, max_seconds=max_seconds
+    ):
         pending.append(chunk)
         buffered += chunk.size
         if buffered < target:

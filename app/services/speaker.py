@@ -32,7 +32,7 @@ from app.pipelines.naming import KnownVoice, NamedSpeaker, name_speakers
 from app.pipelines.transcription import TranscriptionPipeline
 from app.services.jobs import JobOutcome, job_service, output_prefix
 from app.services.outbox import JobOutbox
-from app.services.translation import UnsupportedLanguage, UploadLimits
+from app.services.translation import ProcessingLimits, UnsupportedLanguage, UploadLimits
 from app.services.uploads import read_chunks, upload_service
 from app.services.voice import voice_service
 from app.storage import Storage
@@ -169,8 +169,7 @@ class SpeakerService:
         *,
         storage: Storage,
         engines: SpeakerEngines,
-        beam_size: int,
-        batch_size: int,
+        limits: ProcessingLimits,
         load_voices: Callable[[list[int]], list[KnownVoice]],
         hook: ProgressHook,
     ) -> JobOutcome:
@@ -206,8 +205,7 @@ class SpeakerService:
                     diarization,
                     engines.transcriber(),
                     params.get("language"),
-                    beam_size,
-                    batch_size,
+                    limits,
                     storage,
                     prefix,
                     artifacts,
@@ -221,15 +219,15 @@ class SpeakerService:
         diarization: Diarization,
         transcriber: Transcriber,
         language: str | None,
-        beam_size: int,
-        batch_size: int,
+        limits: ProcessingLimits,
         storage: Storage,
         prefix: str,
         artifacts: dict[str, str],
         hook: ProgressHook,
     ) -> dict[str, Any]:
-        options = TranscriptionOptions(language=language, beam_size=beam_size, batch_size=batch_size)
-        transcript = TranscriptionPipeline(transcriber).apply(path, options, relabelled("transcribing", hook))
+        options = TranscriptionOptions(language=language, beam_size=limits.beam_size, batch_size=limits.batch_size)
+        pipeline = TranscriptionPipeline(transcriber, max_seconds=limits.max_duration_seconds)
+        transcript = pipeline.apply(path, options, relabelled("transcribing", hook))
         document = attribute_speakers(transcript.serialize(), diarization.turns)
         for fmt in TranscriptFormat:
             self._save(storage, prefix, f"transcript.{fmt.value}", render_transcript(document, fmt), artifacts)

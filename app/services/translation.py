@@ -232,7 +232,7 @@ class TranslationService:
         options = TranscriptionOptions(
             language=job.params.get("source_language"), beam_size=limits.beam_size, batch_size=limits.batch_size
         )
-        pipeline = TranscriptionPipeline(transcriber)
+        pipeline = TranscriptionPipeline(transcriber, max_seconds=limits.max_duration_seconds)
         prefix = output_prefix(job)
         artifacts: dict[str, str] = {}
         started = time.perf_counter()

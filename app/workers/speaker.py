@@ -26,13 +26,11 @@ def _process(ctx: WorkerContext, job: Job, hook: ProgressHook) -> JobOutcome:
             )
             return [KnownVoice(p.id, p.name, np.asarray(p.embedding, dtype=np.float32)) for p in profiles]
 
-    settings = ctx.settings
     return speaker_service.process(
         job,
         storage=ctx.storage,
         engines=ctx.engines,
-        beam_size=settings.whisper_beam_size,
-        batch_size=settings.whisper_batch_size,
+        limits=ctx.limits,
         load_voices=load_voices,
         hook=hook,
     )

@@ -22,6 +22,7 @@ from app.workers.context import WorkerContext, build_worker_context
 from app.workers.runner import run_job
 from app.workers.speaker import _process
 from tests.conftest import SettingsFactory
+from tests.media import write_understated_matroska
 from tests.speaker_data import der, read_rttm
 from tests.utils import auth_headers, create_voice
 from tests.workers.test_runner import reload
@@ -142,3 +143,16 @@ def test_a_known_voice_names_its_speaker(
     [named] = result["known_voices"]
     assert named["voice_id"] == voice["id"] and named["similarity"] >= 0.7
     assert "John_F._Kennedy" in text_of(ctx, done, "diarization.rttm")
+
+
+def test_a_file_holding_more_than_its_header_declares_is_not_diarized_past_the_cap(
+    make_settings: SettingsFactory, owner_id: int, testdata_dir: Path, tmp_path: Path
+) -> None:
+    ctx = build_worker_context(make_settings(max_media_duration_seconds=20.0))
+    forged = tmp_path / "forged.mkv"
+    write_understated_matroska(forged, np.tile(decode_audio(testdata_dir / "jfk.flac"), 3), declared_seconds=2.0)
+    done, steps = run(ctx, create(ctx, owner_id, JobKind.DIARIZATION, {**COUNTS}, stored_input(ctx, owner_id, forged)))
+
+    assert done.status == JobStatus.FAILED and done.error_code == "MEDIA_TOO_LONG"
+    assert "embedding" not in steps, "refused in the first pass over the file"
+    assert done.artifacts == {}

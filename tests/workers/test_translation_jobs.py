@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from app.api.presenters import translation_public
 from app.engines.transcriber import TranscriptionOptions
 from app.models.job import Job, JobKind, JobStatus
-from app.pipelines.audio import probe_audio
+from app.pipelines.audio import decode_audio, probe_audio
 from app.pipelines.encode import encode_audio
 from app.pipelines.transcription import TranscriptionPipeline
 from app.services.jobs import job_service
@@ -30,6 +30,7 @@ from app.workers.runner import run_job
 from app.workers.translation import _process
 from tests.api.test_translation import stored_files
 from tests.conftest import SettingsFactory
+from tests.media import write_understated_matroska
 from tests.utils import NullProgressPublisher
 from tests.workers.test_runner import RecordingDispatcher, reload
 
@@ -225,3 +226,19 @@ def test_cancelling_a_url_job_while_it_downloads_stops_the_download_and_keeps_no
     done = reload(ctx, job.id)
     assert not worker.is_alive() and done.status == JobStatus.CANCELLED
     assert done.input_key is None and stored_files(ctx.settings) == []
+
+
+def test_a_file_holding_more_than_its_header_declares_fails_once_past_the_cap(
+    make_settings: SettingsFactory, owner_id: int, testdata_dir: Path, tmp_path: Path
+) -> None:
+    """The upload's check reads the declared 2 s; the worker counts what decodes and stops at the cap."""
+    ctx = build_worker_context(make_settings(max_media_duration_seconds=20.0))
+    forged = tmp_path / "forged.mkv"
+    write_understated_matroska(forged, np.tile(decode_audio(testdata_dir / "jfk.flac"), 3), declared_seconds=2.0)
+    key = f"users/{owner_id}/inputs/{uuid.uuid4().hex}/forged.mkv"
+    ctx.storage.save(key, [forged.read_bytes()])
+    done = run(ctx, create(ctx, owner_id, JobKind.TRANSCRIPTION, {"source_language": None}, key))
+
+    assert done.status == JobStatus.FAILED
+    assert done.error_code == "MEDIA_TOO_LONG" and "20 s" in (done.error_message or "")
+    assert done.artifacts == {} and done.result is None

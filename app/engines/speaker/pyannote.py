@@ -79,17 +79,21 @@ class PyannoteDiarizer:
         folder: the pipeline folder (its ``config.yaml`` and the models it names).
         embedder: the service's speaker embedder, for speaker centroids.
         device: ``cpu`` or ``cuda``.
+        max_seconds: the most audio a file may hold, whatever its header declares (``None``: no limit).
 
     Raises:
         ModelNotAvailable: no ``config.yaml`` in ``folder``, the ``pyannote`` extra is missing, or the pipeline does
             not load.
     """
 
-    def __init__(self, folder: Path, embedder: SpeakerEmbedder, *, device: str = "cpu") -> None:
+    def __init__(
+        self, folder: Path, embedder: SpeakerEmbedder, *, device: str = "cpu", max_seconds: float | None = None
+    ) -> None:
         self._torch, pipeline = load_pipeline(folder, engine="pyannote", purpose="diarization", device=device)
         self.name = f"pyannote ({folder.name})"
         self._pipeline: Any = pipeline  # called with per-file speaker counts, which its typing does not list
         self._embedder = embedder
+        self._max_seconds = max_seconds
         self._lock = threading.Lock()
 
     def diarize(self, audio_path: Path, options: DiarizationOptions, hook: ProgressHook | None = None) -> Diarization:
@@ -97,9 +101,10 @@ class PyannoteDiarizer:
 
         Raises:
             InvalidAudio: the file is not decodable audio.
+            AudioLongerThanAllowed: the file holds more than ``max_seconds`` of audio.
         """
         report = setup_hook(hook)
-        samples = decode_audio(audio_path)
+        samples = decode_audio(audio_path, max_seconds=self._max_seconds)
         duration = samples.size / SAMPLE_RATE
         report("segmenting", completed=0.0, total=1.0)
 
