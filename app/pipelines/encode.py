@@ -70,7 +70,7 @@ class AudioEncoder:
         self._written = 0
 
     def __enter__(self) -> AudioEncoder:
-        rate = _codec_rate(self._codec, self._sample_rate)
+        rate = encoded_rate(self._format, self._sample_rate)
         self._container: Any = av.open(str(self._target), mode="w", format=self._format.value)
         self._stream: Any = self._container.add_stream(self._codec.name, rate=rate, layout="mono")
         if self._codec.bit_rate:
@@ -119,8 +119,10 @@ def encode_audio(samples: np.ndarray, sample_rate: int, fmt: AudioFormat | str, 
         encoder.write(samples)
 
 
-def _codec_rate(codec: _Codec, sample_rate: int) -> int:
-    """The input rate if the encoder accepts it, else the lowest accepted rate above it (else the highest)."""
+def encoded_rate(fmt: AudioFormat | str, sample_rate: int) -> int:
+    """The rate a file in ``fmt`` is written at for input at ``sample_rate``: the input rate if the encoder accepts
+    it, else the lowest accepted rate above it (else the highest). Results report this, the file's own rate."""
+    codec = _CODECS[AudioFormat(fmt)]
     if codec.rates is None or sample_rate in codec.rates:
         return sample_rate
     higher = [rate for rate in codec.rates if rate > sample_rate]

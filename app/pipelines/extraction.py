@@ -19,7 +19,7 @@ import numpy as np
 
 from app.engines.speaker.base import Diarization, SpeakerTurn
 from app.pipelines.audio import iter_decoded_chunks, probe_audio
-from app.pipelines.encode import AudioEncoder, AudioFormat
+from app.pipelines.encode import AudioEncoder, AudioFormat, encoded_rate
 from app.pipelines.hooks import ProgressHook, setup_hook
 
 METHOD = "diarization-guided masking"
@@ -145,4 +145,4 @@ class DiarizationGuidedExtractor:
                 report("extracting", completed=offset / rate, total=max(info.duration, offset / rate))
         times_spoken = diarization.speaking_time()
         tracks = [SpeakerTrack(speaker, paths[speaker], times_spoken[speaker]) for speaker in speakers]
-        return ExtractionResult(tracks=tracks, sample_rate=rate, overlaps=diarization.overlaps())
+        return ExtractionResult(tracks=tracks, sample_rate=encoded_rate(fmt, rate), overlaps=diarization.overlaps())

@@ -33,7 +33,7 @@ from app.models.voice import VoiceProfile, VoiceUse
 from app.pipelines import cloning
 from app.pipelines.audio import SAMPLE_RATE, decode_audio
 from app.pipelines.cloning import CloningPipeline
-from app.pipelines.encode import AudioFormat, encode_audio
+from app.pipelines.encode import AudioFormat, encode_audio, encoded_rate
 from app.pipelines.hooks import ProgressHook
 from app.pipelines.reference import clean_reference
 from app.services.jobs import JobOutcome, job_service, output_prefix
@@ -361,7 +361,7 @@ class VoiceService:
                 "voice_id": profile.id,
                 "language": language,
                 "duration": round(speech.duration, 3),
-                "sample_rate": speech.sample_rate,
+                "sample_rate": encoded_rate(fmt, speech.sample_rate),
                 "sentences": result.sentences,
                 "speaker_similarity": round(similarity, 4),
                 "similarity_embedder": engines.embedder().name,

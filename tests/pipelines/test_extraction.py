@@ -7,9 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soxr
 
 from app.engines.speaker.base import DiarizationOptions, SpeakerTurn
-from app.pipelines.audio import decode_audio
+from app.pipelines.audio import decode_audio, probe_audio
 from app.pipelines.diarization import BundledDiarizer
 from app.pipelines.encode import AudioFormat, encode_audio
 from app.pipelines.extraction import DiarizationGuidedExtractor, speaker_gain
@@ -47,12 +48,19 @@ def test_gain_fades_at_turn_edges() -> None:
     assert np.all(np.abs(np.diff(gain)) < 0.2)  # no step from 0 to 1: no click
 
 
-def test_every_format_decodes(testdata_dir: Path, tmp_path: Path) -> None:
+def test_every_format_decodes_and_reports_the_rate_it_was_written_at(testdata_dir: Path, tmp_path: Path) -> None:
     from app.engines.speaker.base import Diarization
 
+    source = tmp_path / "jfk-22k.wav"  # a rate Opus does not take: its tracks are written at 24 kHz
+    encode_audio(soxr.resample(decode_audio(testdata_dir / "jfk.flac"), 16000, 22050), 22050, "wav", source)
     diarization = Diarization(11.0, "test", [SpeakerTurn(0.0, 5.0, "SPEAKER_00"), SpeakerTurn(5.0, 11.0, "SPEAKER_01")])
+    rates = {}
     for fmt in AudioFormat:
-        result = DiarizationGuidedExtractor().extract(testdata_dir / "jfk.flac", diarization, tmp_path, fmt)
+        result = DiarizationGuidedExtractor().extract(source, diarization, tmp_path, fmt)
+        rates[fmt.value] = result.sample_rate
         for track in result.tracks:
             assert track.path.suffix == f".{fmt.value}"
             assert abs(decode_audio(track.path).size / 16000 - 11.0) < 0.2
+            if fmt != AudioFormat.OGG:  # an Opus stream always reads back as 48 kHz, whatever it was coded at
+                assert probe_audio(track.path).sample_rate == result.sample_rate
+    assert rates == {"wav": 22050, "mp3": 22050, "ogg": 24000}

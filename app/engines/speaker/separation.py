@@ -24,7 +24,7 @@ import numpy as np
 from app.engines.speaker.base import Diarization
 from app.engines.speaker.pyannote import load_pipeline
 from app.pipelines.audio import SAMPLE_RATE, decode_audio
-from app.pipelines.encode import AudioEncoder, AudioFormat
+from app.pipelines.encode import AudioEncoder, AudioFormat, encoded_rate
 from app.pipelines.extraction import FADE_SECONDS, ExtractionResult, SpeakerTrack, merged_spans, speaker_gain
 from app.pipelines.hooks import ProgressHook, setup_hook
 
@@ -99,7 +99,7 @@ class PyannoteSeparator:
             policy += f"; no source was found for {', '.join(masked)}, whose tracks are masked instead"
         return ExtractionResult(
             tracks=[SpeakerTrack(speaker, paths[speaker], spoken[speaker]) for speaker in speakers],
-            sample_rate=SAMPLE_RATE,
+            sample_rate=encoded_rate(fmt, SAMPLE_RATE),
             overlaps=diarization.overlaps(),
             method=self.name,
             overlap_policy=policy,
