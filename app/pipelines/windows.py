@@ -20,6 +20,7 @@ from app.pipelines.audio import SAMPLE_RATE, iter_decoded_chunks
 DECODE_CHUNK_SECONDS = 30.0
 PAUSE_SEARCH_SECONDS = 30.0
 """How far back from a window's end to look for a pause to cut at."""
+QUIET_FRAME_SECONDS = 0.05
 _PAUSE_VAD = VadOptions(threshold=0.5, min_silence_duration_ms=300, speech_pad_ms=100)
 
 
@@ -63,7 +64,9 @@ def iter_speech_windows(
 
 
 def pause_cut(samples: np.ndarray, *, search_from: int) -> int:
-    """The sample index in the middle of the longest pause after ``search_from``; the end if there is none."""
+    """The sample index in the middle of the longest pause after ``search_from``; where the speech runs on without
+    one (a fast talker, speech over music), the middle of its quietest ``QUIET_FRAME_SECONDS``, a gap between
+    syllables rather than the middle of a word; the end if all of it is silence."""
     tail = samples[search_from:]
     speech = get_speech_timestamps(tail, _PAUSE_VAD)
     if not speech:
@@ -72,5 +75,18 @@ def pause_cut(samples: np.ndarray, *, search_from: int) -> int:
     gaps += [(b["start"] - a["end"], a["end"], b["start"]) for a, b in pairwise(speech)]
     gaps.append((tail.size - speech[-1]["end"], speech[-1]["end"], tail.size))
     length, start, end = max(gaps)
-    cut = search_from + (start + end) // 2
-    return cut if length > 0 and cut > 0 else samples.size
+    cut = search_from + int(start + end) // 2
+    if length > 0 and 0 < cut < samples.size:
+        return cut
+    return search_from + quietest_frame(tail)
+
+
+def quietest_frame(samples: np.ndarray) -> int:
+    """The middle of the ``QUIET_FRAME_SECONDS`` frame with the least energy (frames overlap by half)."""
+    frame = int(QUIET_FRAME_SECONDS * SAMPLE_RATE)
+    hop = frame // 2
+    if samples.size <= frame:
+        return samples.size // 2
+    starts = np.arange(0, samples.size - frame + 1, hop)
+    energy = np.concatenate([[0.0], np.cumsum(np.square(samples, dtype=np.float64))])
+    return int(starts[int(np.argmin(energy[starts + frame] - energy[starts]))]) + hop

@@ -6,6 +6,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
+from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from app.pipelines.audio import SAMPLE_RATE, decode_audio
 from app.pipelines.windows import iter_speech_windows, pause_cut
@@ -37,3 +38,23 @@ def test_cuts_fall_in_pauses_not_in_words(testdata_dir: Path, tmp_path: Path) ->
 def test_silence_is_cut_anywhere() -> None:
     silence = np.zeros(5 * SAMPLE_RATE, dtype=np.float32)
     assert pause_cut(silence, search_from=0) == silence.size
+
+
+def test_speech_without_a_pause_is_cut_between_syllables_not_at_the_window_end(testdata_dir: Path) -> None:
+    """jfk.flac with its pauses taken out, played four times: no pause to cut in, so the cut goes where the signal
+    is quietest instead of wherever the window happens to end (inside a word)."""
+    jfk = decode_audio(testdata_dir / "jfk.flac")
+    regions = get_speech_timestamps(jfk, VadOptions(min_silence_duration_ms=100, speech_pad_ms=0))
+    unbroken = np.tile(np.concatenate([jfk[r["start"] : r["end"]] for r in regions]), 4)
+    assert not [g for g in pause_gaps(unbroken) if g >= 0.3], "the test signal still has a pause"
+
+    cut = pause_cut(unbroken, search_from=0)
+
+    assert 0 < cut < unbroken.size
+    around = unbroken[cut - 400 : cut + 400]  # 25 ms either side
+    assert float(np.sqrt(np.mean(around**2))) < 0.1 * float(np.sqrt(np.mean(unbroken**2)))
+
+
+def pause_gaps(samples: np.ndarray) -> list[float]:
+    regions = get_speech_timestamps(samples, VadOptions(threshold=0.5, min_silence_duration_ms=300, speech_pad_ms=100))
+    return [(b["start"] - a["end"]) / SAMPLE_RATE for a, b in pairwise(regions)]
