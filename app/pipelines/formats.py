@@ -7,6 +7,7 @@ engine or the pipeline.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -26,6 +27,12 @@ MEDIA_TYPES: dict[TranscriptFormat, str] = {
     TranscriptFormat.VTT: "text/vtt",
     TranscriptFormat.JSON: "application/json",
 }
+
+
+MIN_CUE_SECONDS = 0.3
+"""A cue shorter than this (a one-word segment Whisper timed at zero length) is shown this long, or until the next
+cue starts: WebVTT requires a cue to end after it starts, and players skip cues that do not."""
+_ARROW = re.compile(r"-{2,}>")
 
 
 def milliseconds(seconds: float) -> int:
@@ -51,7 +58,10 @@ def format_timestamp(seconds: float, *, separator: str) -> str:
     Returns:
         The formatted timestamp.
     """
-    total = milliseconds(seconds)
+    return _clock(milliseconds(seconds), separator)
+
+
+def _clock(total: int, separator: str) -> str:
     hours, rest = divmod(total, 3_600_000)
     minutes, rest = divmod(rest, 60_000)
     secs, millis = divmod(rest, 1000)
@@ -81,13 +91,13 @@ def render_transcript(transcript: Mapping[str, Any], fmt: TranscriptFormat | str
     separator = "," if fmt is TranscriptFormat.SRT else "."
     cues = []
     for number, segment in enumerate(spoken, start=1):
-        timing = (
-            f"{format_timestamp(segment['start'], separator=separator)} --> "
-            f"{format_timestamp(segment['end'], separator=separator)}"
-        )
-        text, speaker = _cue_text(segment), " ".join(str(segment.get("speaker") or "").split())
+        start = milliseconds(segment["start"])
+        following = milliseconds(spoken[number]["start"]) if number < len(spoken) else None
+        end = max(milliseconds(segment["end"]), _shortest_end(start, following))
+        timing = f"{_clock(start, separator)} --> {_clock(end, separator)}"
+        text, speaker = _cue_text(segment), _one_line(str(segment.get("speaker") or ""))
         if fmt is TranscriptFormat.VTT:  # cue text is markup there: a bare "<" or "&" would hide what follows
-            text, speaker = _vtt_escaped(text), _vtt_escaped(speaker)
+            text, speaker = _vtt_escaped(text), _vtt_escaped(speaker).replace(">", "&gt;")
         if speaker:
             text = f"<v {speaker}>{text}" if fmt is TranscriptFormat.VTT else f"{speaker}: {text}"
         cue = f"{timing}\n{text}\n"
@@ -96,8 +106,18 @@ def render_transcript(transcript: Mapping[str, Any], fmt: TranscriptFormat | str
     return header + "\n".join(cues)
 
 
+def _shortest_end(start: int, following: int | None) -> int:
+    """The earliest a cue starting at ``start`` ms may end: ``MIN_CUE_SECONDS`` later, or when the next cue starts,
+    and in any case a millisecond after its start."""
+    shortest = start + round(MIN_CUE_SECONDS * 1000)
+    if following is not None:
+        shortest = min(shortest, following)
+    return max(shortest, start + 1)
+
+
 def _vtt_escaped(text: str) -> str:
-    """WebVTT cue text with the two characters it requires escaped (``-->`` is already gone)."""
+    """WebVTT cue text with the two characters it requires escaped (``-->`` is already gone); a speaker name, inside
+    a voice tag, needs ``>`` escaped too."""
     return text.replace("&", "&amp;").replace("<", "&lt;")
 
 
@@ -107,8 +127,13 @@ def _speaker_prefix(segment: Mapping[str, Any]) -> str:
 
 
 def _cue_text(segment: Mapping[str, Any]) -> str:
-    """A segment's text on one line, without the ``-->`` that would end a cue early."""
-    return " ".join(str(segment.get("text", "")).split()).replace("-->", "->")
+    return _one_line(str(segment.get("text", "")))
+
+
+def _one_line(text: str) -> str:
+    """``text`` on one line, without an arrow (``-->``, ``--->`` ...) that a subtitle parser takes for a timing
+    line."""
+    return _ARROW.sub("->", " ".join(text.split()))
 
 
 def render_rttm(diarization: Mapping[str, Any], uri: str) -> str:

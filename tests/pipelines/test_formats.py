@@ -104,6 +104,32 @@ def test_vtt_cue_text_and_voice_names_are_escaped() -> None:
     assert "A&B: AT&T <b>rocks</b>, 1 < 2\n" in render_transcript(document, "srt")  # SRT text is plain
 
 
+def test_no_arrow_survives_in_cue_text_or_speaker_names() -> None:
+    """A line holding ``-->`` is a timing line to SubRip and WebVTT parsers: the cue would end there."""
+    document = {"segments": [{"id": 1, "start": 0.0, "end": 2.0, "text": "wait ---> here -->", "speaker": "A-->B"}]}
+
+    for fmt in ("srt", "vtt"):
+        cue_lines = render_transcript(document, fmt).splitlines()
+        assert sum("-->" in line for line in cue_lines) == 1, cue_lines  # the timing line alone
+    assert "A->B: wait -> here ->\n" in render_transcript(document, "srt")
+    assert "<v A-&gt;B>wait -> here ->\n" in render_transcript(document, "vtt")
+
+
+def test_a_zero_length_cue_is_shown_briefly_without_running_into_the_next() -> None:
+    document = {
+        "segments": [
+            {"id": 1, "start": 3.0, "end": 3.0, "text": "Yes."},
+            {"id": 2, "start": 3.1, "end": 4.0, "text": "Go on."},
+            {"id": 3, "start": 5.0, "end": 5.0, "text": "Right."},
+        ]
+    }
+    vtt = render_transcript(document, "vtt")
+
+    assert "00:00:03.000 --> 00:00:03.100\nYes.\n" in vtt  # until the next cue starts
+    assert "00:00:03.100 --> 00:00:04.000\nGo on.\n" in vtt
+    assert "00:00:05.000 --> 00:00:05.300\nRight.\n" in vtt  # the shortest display time
+
+
 def test_rttm_lines() -> None:
     diarization = {
         "segments": [
