@@ -15,6 +15,8 @@ from app.engines.transcriber import Segment, Word
 # CJK scripts use full-width punctuation: written as escapes so the intent is unmistakable.
 SENTENCE_END = (".", "?", "!", "\u3002", "\uff1f", "\uff01", "\u2026")
 CLAUSE_END = (",", ";", ":", "\u3001", "\uff0c")
+TITLES = frozenset({"mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "vs", "mt"})
+"""Abbreviations that come before what they belong to, so their full stop never ends a sentence."""
 PAUSE_SECONDS = 1.0
 """A silence this long between two words starts a new segment even mid-sentence."""
 MAX_SEGMENT_SECONDS = 12.0
@@ -44,16 +46,33 @@ def split_segments(segments: Sequence[Segment]) -> Iterator[Segment]:
 
 def _groups(words: Sequence[Word]) -> Iterator[list[Word]]:
     current: list[Word] = []
-    for word in words:
+    for index, word in enumerate(words):
         if current and word.start - current[-1].end >= PAUSE_SECONDS:
             yield from _bounded(current)
             current = []
         current.append(word)
-        if word.word.strip().endswith(SENTENCE_END):
+        following = words[index + 1].word if index + 1 < len(words) else None
+        if ends_sentence(word.word, following):
             yield from _bounded(current)
             current = []
     if current:
         yield from _bounded(current)
+
+
+def ends_sentence(word: str, following: str | None) -> bool:
+    """Whether ``word`` ends a sentence: it ends in a sentence mark, and a full stop is not that of a title
+    ("Dr. Smith"), an initial ("John F. Kennedy") or an abbreviation followed by more of the sentence ("at 9 a.m.
+    with")."""
+    word = word.strip()
+    if not word.endswith(SENTENCE_END):
+        return False
+    if not word.endswith(".") or following is None:
+        return True
+    stem = word.rstrip(".").lstrip("\"'(").lower()
+    if stem in TITLES or (len(stem) == 1 and stem.isalpha()):
+        return False
+    next_letter = next((char for char in following if char.isalpha()), "")
+    return not next_letter.islower()
 
 
 def _bounded(words: list[Word]) -> Iterator[list[Word]]:

@@ -174,7 +174,8 @@ class TranslationPipeline:
         report: ProgressHook,
     ) -> list[TranslatedSegment]:
         texts: dict[int, str] = {}
-        heard = english_by_segment(source.segments, english)
+        takers = {s.id for s in source.segments if plans[s.language or source.language].speech_to_english}
+        heard = english_by_segment(source.segments, english, takers=takers)
         by_language: dict[str, list[Segment]] = {}
         for segment in source.segments:
             by_language.setdefault(segment.language or source.language, []).append(segment)
@@ -191,7 +192,10 @@ class TranslationPipeline:
             plan = plans[s.language or source.language]
             text = texts[s.id].strip()
             if not plan.text_hops:  # the line is what was heard: the source's own words, or Whisper's English
-                spoken = [w for e in heard.get(s.id, []) for w in e.words] if plan.speech_to_english else s.words
+                if plan.speech_to_english:  # Whisper's English words, kept within the line they are given to
+                    spoken = [_within(w, s.start, s.end) for e in heard.get(s.id, []) for w in e.words]
+                else:
+                    spoken = list(s.words)
                 words, timing = tuple(spoken), "speech"
             else:
                 words, timing = _shared_out(text, s.start, s.end), "estimated"
@@ -228,19 +232,42 @@ class TranslationPipeline:
         return assemble_dub(lines, speak, total_duration=duration, hook=relabelled("synthesizing", report))
 
 
-def english_by_segment(segments: Sequence[Segment], english: Sequence[Segment]) -> dict[int, list[Segment]]:
-    """Each speech-translated English segment given to exactly one source segment, by id: the one it overlaps most,
+def english_by_segment(
+    segments: Sequence[Segment], english: Sequence[Segment], *, takers: set[int] | None = None
+) -> dict[int, list[Segment]]:
+    """Each speech-translated English segment given to at most one source segment, by id: the one it overlaps most,
     or the nearest where it overlaps none (it fell in a gap between them). So nothing Whisper heard is dropped,
-    and nothing is said twice."""
+    and nothing is said twice.
+
+    Args:
+        segments: the source segments.
+        english: Whisper's English for the whole recording.
+        takers: the ids of the segments translated from that English (``None``: all). A piece whose segment keeps
+            its own text goes to the taker it overlaps most instead (a piece spanning an English line and a German
+            one still reaches the German one), or to none where it overlaps no taker: it repeats a line kept in its
+            own words.
+    """
     if not segments:
         return {}
     starts = np.array([s.start for s in segments])
     ends = np.array([s.end for s in segments])
+    taking = np.array([takers is None or s.id in takers for s in segments])
     given: dict[int, list[Segment]] = {}
     for e in english:
         overlap = np.minimum(ends, e.end) - np.maximum(starts, e.start)  # negative: the gap between them
-        given.setdefault(segments[int(np.argmax(overlap))].id, []).append(e)
+        best = int(np.argmax(overlap))
+        if not taking[best]:
+            shared = np.where(taking & (overlap > 0), overlap, -np.inf)
+            if not np.isfinite(shared.max()):
+                continue
+            best = int(np.argmax(shared))
+        given.setdefault(segments[best].id, []).append(e)
     return given
+
+
+def _within(word: Word, start: float, end: float) -> Word:
+    """``word`` with its times clamped to ``start``-``end``."""
+    return replace(word, start=min(max(word.start, start), end), end=min(max(word.end, start), end))
 
 
 def _english_text(heard: Sequence[Segment]) -> str:

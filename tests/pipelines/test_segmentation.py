@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.engines.transcriber import Segment, Word
-from app.pipelines.segmentation import MAX_SEGMENT_SECONDS, split_segments
+from app.pipelines.segmentation import MAX_SEGMENT_SECONDS, ends_sentence, split_segments
 
 
 def words_of(*spec: tuple[str, float, float]) -> list[Word]:
@@ -51,3 +51,20 @@ def test_run_on_sentences_are_bounded_at_a_clause_end() -> None:
 def test_segments_without_words_pass_through() -> None:
     bare = Segment(id=3, start=1.0, end=2.0, text=" hi", words=[], avg_logprob=0.0, no_speech_prob=0.0, language="en")
     assert list(split_segments([bare])) == [Segment(**{**bare.__dict__, "id": 1})]
+
+
+def test_titles_initials_and_abbreviations_inside_a_sentence_do_not_end_it() -> None:
+    spoken = " We met at 9 a.m. with Dr. Smith and John F. Kennedy. Then we left at 5 p.m. It rained."
+    words = [
+        Word(start=i * 0.3, end=i * 0.3 + 0.25, word=f" {w}", probability=0.9) for i, w in enumerate(spoken.split())
+    ]
+
+    pieces = [p.text for p in split_segments([segment(words)])]
+
+    assert pieces == ["We met at 9 a.m. with Dr. Smith and John F. Kennedy.", "Then we left at 5 p.m.", "It rained."]
+
+
+def test_sentence_ends_by_their_mark_and_what_follows() -> None:
+    assert ends_sentence(" done.", None) and ends_sentence(" really?", " yes") and ends_sentence(" 好。", " 我")
+    assert not ends_sentence(" Mr.", " Smith") and not ends_sentence(" e.g.", " this")
+    assert ends_sentence(" U.S.", " Then") and not ends_sentence(" word", " Next")

@@ -23,3 +23,18 @@ def test_each_english_segment_goes_to_exactly_one_source_line() -> None:
     assert {line: [e.id for e in heard] for line, heard in given.items()} == {1: [10], 2: [11, 12]}
     assert sum(len(heard) for heard in given.values()) == len(english)  # nothing dropped, nothing twice
     assert english_by_segment([], english) == {}
+
+
+def test_english_reaches_only_the_lines_translated_from_it() -> None:
+    """An English line keeps its own words; Whisper's English over it and a German line goes to the German one,
+    and English heard only over the English line is not said a second time elsewhere."""
+    source = [segment(1, 0.0, 5.0, "Hello everyone."), segment(2, 5.0, 6.5, "Danke schön."), segment(3, 8.0, 9.0)]
+    english = [
+        segment(10, 0.0, 6.5, "Hello everyone. Thank you very much."),
+        segment(11, 1.0, 3.0, "Everyone."),
+        segment(12, 7.2, 7.7, "In the gap, nearer the third line."),
+    ]
+
+    given = english_by_segment(source, english, takers={2, 3})
+
+    assert {line: [e.id for e in heard] for line, heard in given.items()} == {2: [10], 3: [12]}

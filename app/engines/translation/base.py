@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
+from itertools import pairwise
 from typing import Any, Protocol
 
 from app.core.errors import InvalidInput, ServiceUnavailable
@@ -18,10 +19,14 @@ UNSPACED_LANGUAGES = frozenset({"zh", "ja", "th", "lo", "km", "my"})
 
 # Sentence and clause ends, including the ideographic full stop and the full-width marks CJK text uses.
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+|(?<=[\u3002\uff01\uff1f])\s*")
-_CLAUSE_BREAK = re.compile(r"(?<=[,;:\uff0c\uff1b\uff1a\u3001])\s*")
-_CJK = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff"
-# A CJK character counts as one unit of length, like a word elsewhere.
-_UNIT = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+")
+# An ASCII mark breaks a clause only before a space: "1,000,000" and "10:30" stay whole.
+_CLAUSE_BREAK = re.compile(r"(?<=[,;:])\s+|(?<=[\uff0c\uff1b\uff1a\u3001])\s*")
+_CJK = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef"
+_UNSPACED_SCRIPTS = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"
+"""Thai, Lao, Myanmar and Khmer, written without spaces between words."""
+# A CJK (or Thai, ...) character counts as one unit of length, like a word elsewhere.
+_UNIT = re.compile(rf"[{_CJK}{_UNSPACED_SCRIPTS}]|[^\s{_CJK}{_UNSPACED_SCRIPTS}]+")
+_UNSPACED = re.compile(rf"[{_CJK}{_UNSPACED_SCRIPTS}]")
 
 
 class UnsupportedLanguagePair(InvalidInput):
@@ -133,17 +138,28 @@ def _size(text: str) -> int:
     return len(_UNIT.findall(text))
 
 
+def _joined(first: str, second: str) -> str:
+    """Two pieces of one text together: with a space between them, unless either side of the join is unspaced
+    script (Chinese clauses are written without one)."""
+    if not first:
+        return second
+    if _UNSPACED.match(first[-1]) or _UNSPACED.match(second[0]):
+        return first + second
+    return f"{first} {second}"
+
+
 def _pack(text: str, max_words: int, breaks: tuple[re.Pattern[str], ...]) -> list[str]:
     if _size(text) <= max_words:
         return [text]
-    if not breaks:
-        words = text.split()
-        return [" ".join(words[i : i + max_words]) for i in range(0, len(words), max_words)]
+    if not breaks:  # cut between units: words, or characters of unspaced scripts
+        starts = [unit.start() for unit in _UNIT.finditer(text)]
+        cuts = [0, *starts[max_words::max_words], len(text)]
+        return [piece for a, b in pairwise(cuts) if (piece := text[a:b].strip())]
     units = [unit for part in breaks[0].split(text) if (unit := part.strip())]
     chunks: list[str] = []
     current = ""
     for unit in units:
-        candidate = f"{current} {unit}".strip()
+        candidate = _joined(current, unit)
         if _size(candidate) <= max_words:
             current = candidate
             continue

@@ -26,7 +26,7 @@ def test_long_text_is_packed_by_sentence_then_clause_then_word() -> None:
 def test_chinese_is_cut_at_its_own_punctuation() -> None:
     text = "今天天气很好，我们去公园散步吧。我爱我的国家。"  # noqa: RUF001 - Chinese punctuation
 
-    assert split_for_translation(text, 8) == ["今天天气很好，", "我们去公园散步吧。", "我爱我的国家。"]  # noqa: RUF001 - Chinese punctuation
+    assert split_for_translation(text, 9) == ["今天天气很好，", "我们去公园散步吧。", "我爱我的国家。"]  # noqa: RUF001 - Chinese punctuation
 
 
 def test_pieces_are_reassembled_per_segment() -> None:
@@ -47,3 +47,28 @@ def test_fake_engine_tags_the_pair() -> None:
     fake = FakeTextTranslator([("de", "en")])
 
     assert fake.translate([" Hallo ", ""], source="de", target="en") == ["[de→en] Hallo", ""]
+
+
+def test_numbers_and_times_are_not_clause_breaks() -> None:
+    text = "word " * 40 + "paid 1,000,000 at 10:30, then left " + "x " * 30
+
+    pieces = split_for_translation(text, 60)
+
+    assert any("paid 1,000,000 at 10:30," in piece for piece in pieces), pieces
+    assert " ".join(pieces).split() == text.split()  # nothing lost, nothing rewritten
+
+
+def test_unpunctuated_chinese_and_thai_are_still_cut_to_size() -> None:
+    chinese = "我" * 200
+    thai = "สวัสดีครับ" * 20
+
+    assert [len(piece) for piece in split_for_translation(chinese, 150)] == [150, 50]
+    assert "".join(split_for_translation(chinese, 150)) == chinese
+    assert "".join(split_for_translation(thai, 150)) == thai
+    assert all(len(piece) <= 150 for piece in split_for_translation(thai, 150))
+
+
+def test_chinese_clauses_packed_together_get_no_space() -> None:
+    text = "今天天气很好，我们去公园散步吧，然后回家。"  # noqa: RUF001 - Chinese punctuation
+
+    assert split_for_translation(text, 16) == ["今天天气很好，我们去公园散步吧，", "然后回家。"]  # noqa: RUF001
