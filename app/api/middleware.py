@@ -29,6 +29,11 @@ def _is_upload(scope: Scope) -> bool:
     return content_type.lower().startswith(b"multipart/form-data")
 
 
+def _is_sign_in(scope: Scope) -> bool:
+    prefix: str = scope["app"].state.settings.api_prefix
+    return str(scope["path"]).startswith(f"{prefix}/auth/")
+
+
 class BodySizeLimitMiddleware:
     """Refuse bodies over the limit with 413: at once when Content-Length says so, else as soon as the streamed
     body passes it — the handler never sees (and never stores) the rest."""
@@ -80,14 +85,15 @@ class BodySizeLimitMiddleware:
 
 class UploadAuthGate:
     """Uploads need a valid, unexpired access token, and their user room under the route's rate limit, before their
-    body is read (the route still loads the user, and counts the submission)."""
+    body is read (the route still loads the user, and counts the submission). The sign-in routes take forms without
+    a token: OAuth2's password form may come as multipart too."""
 
     def __init__(self, app: ASGIApp, secret_key: str) -> None:
         self.app = app
         self.secret_key = secret_key
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and _is_upload(scope):
+        if scope["type"] == "http" and _is_upload(scope) and not _is_sign_in(scope):
             authorization = dict(scope.get("headers") or []).get(b"authorization", b"").decode("latin-1")
             scheme, _, token = authorization.partition(" ")
             try:

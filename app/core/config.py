@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import quote
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "change-me-insecure-development-key"  # noqa: S105 - the placeholder production refuses
@@ -23,6 +23,10 @@ QUEUE_VOICE = "voice-queue"
 QUEUE_TRANSLATION = "translation-queue"
 QUEUE_SPEAKER = "speaker-queue"
 ALL_QUEUES = (QUEUE_VOICE, QUEUE_TRANSLATION, QUEUE_SPEAKER)
+S3_PRESIGN_MAX_SECONDS = 7 * 24 * 3600
+"""S3 refuses presigned URLs that claim a longer lifetime."""
+MAX_BATCH_JOBS = 200
+"""Jobs one batch may hold: a batch view lists them all in one page."""
 
 
 class Environment(StrEnum):
@@ -52,8 +56,8 @@ class Settings(BaseSettings):
     secret_key: str = DEFAULT_SECRET_KEY
     """Signs access tokens and local download links. Required (and not the placeholder) in production."""
     access_token_expire_minutes: int = Field(default=60, gt=0)
-    download_url_expire_seconds: int = Field(default=3600, gt=0)
-    """Lifetime of signed local download links and S3 presigned URLs."""
+    download_url_expire_seconds: int = Field(default=3600, gt=0, le=S3_PRESIGN_MAX_SECONDS)
+    """Lifetime of signed local download links and S3 presigned URLs (S3 honours at most seven days)."""
 
     data_dir: Path = Path("data")
     """Root of everything the embedded mode keeps on disk (database, broker, storage, model cache)."""
@@ -124,7 +128,8 @@ class Settings(BaseSettings):
     url_fetch_timeout_seconds: float = Field(default=30.0, gt=0)
     max_media_duration_seconds: float = Field(default=6 * 3600, gt=0)
     """Longest recording accepted from a URL or upload."""
-    max_batch_files: int = Field(default=20, ge=1)
+    max_batch_files: int = Field(default=20, ge=1, le=MAX_BATCH_JOBS)
+    """Files in one translation batch, and jobs in one cloning batch (texts times voices)."""
 
     worker_concurrency: int = Field(default=1, ge=1)
     """Processes of the embedded worker started by ``make run`` (it consumes every queue)."""
@@ -154,6 +159,14 @@ class Settings(BaseSettings):
     """Without Redis pub/sub: how often a WebSocket checks its owner's change signal (one stat, no query)."""
 
     cors_origins: list[str] = []
+
+    @field_validator("public_url")
+    @classmethod
+    def _without_trailing_slash(cls, value: str | None) -> str | None:
+        """``https://api.example.com/`` and ``https://api.example.com`` make the same links."""
+        if value is None:
+            return None
+        return value.rstrip("/") or None
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

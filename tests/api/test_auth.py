@@ -40,6 +40,17 @@ def test_token_for_valid_credentials_and_401_otherwise(client: TestClient) -> No
         assert bad.headers["www-authenticate"] == "Bearer"
 
 
+def test_the_password_form_may_be_posted_as_multipart(client: TestClient) -> None:
+    """Browsers post ``FormData`` as multipart: signing in must not need the token it is there to get."""
+    email = register(client)
+    fields = {"username": (None, email), "password": (None, PASSWORD)}
+
+    signed_in = client.post("/api/v1/auth/token", files=fields)
+
+    assert signed_in.status_code == 200, signed_in.json()
+    assert signed_in.json()["token_type"] == "bearer"
+
+
 def test_weak_password_and_bad_email_are_validation_errors(client: TestClient) -> None:
     response = client.post("/api/v1/auth/register", json={"email": "not-an-email", "password": "short"})
     assert response.status_code == 422

@@ -45,6 +45,14 @@ def test_production_refuses_placeholder_or_weak_secrets(secret: str) -> None:
     assert Settings(_env_file=None, environment="production", secret_key="x" * 40).secret_key == "x" * 40
 
 
+def test_link_settings_that_would_make_broken_links_are_refused_or_normalised() -> None:
+    assert Settings(_env_file=None, public_url="https://api.example.com/").public_url == "https://api.example.com"
+    with pytest.raises(ValueError, match="download_url_expire_seconds"):
+        Settings(_env_file=None, download_url_expire_seconds=10**12)  # S3 rejects links over seven days
+    with pytest.raises(ValueError, match="max_batch_files"):
+        Settings(_env_file=None, max_batch_files=1000)  # more than a batch view lists
+
+
 def test_s3_backend_requires_a_bucket() -> None:
     with pytest.raises(ValidationError, match="S3_BUCKET"):
         Settings(_env_file=None, storage_backend="s3")

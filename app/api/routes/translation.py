@@ -8,6 +8,7 @@ from fastapi.responses import RedirectResponse
 from app.api.deps import CatalogDep, CurrentUser, JobId, OutboxDep, SessionDep, SettingsDep, StorageDep, UrlPolicyDep
 from app.api.presenters import batch_state, download_name, translation_public
 from app.api.ratelimit import charge_batch, limit_by_user
+from app.core.config import MAX_BATCH_JOBS
 from app.core.errors import (
     InvalidAudio,
     InvalidJobState,
@@ -157,7 +158,7 @@ def get_batch(
     batch_id: str, session: SessionDep, settings: SettingsDep, storage: StorageDep, user: CurrentUser
 ) -> BatchPublic:
     """The jobs of one batch, to follow them together."""
-    jobs, count = job_service.list(session, owner_id=user.id, kinds=KINDS, batch_id=batch_id, limit=200)
+    jobs, count = job_service.list(session, owner_id=user.id, kinds=KINDS, batch_id=batch_id, limit=MAX_BATCH_JOBS)
     if not count:
         raise ResourceNotFound("Batch not found", details={"batch_id": batch_id})
     expires = settings.download_url_expire_seconds

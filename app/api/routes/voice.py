@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Upload
 from app.api.deps import CurrentUser, EnginesDep, JobId, OutboxDep, SessionDep, SettingsDep, StorageDep
 from app.api.presenters import batch_state, clone_job_public, clone_status_public, voice_public
 from app.api.ratelimit import charge_batch, limit_by_user
+from app.core.config import MAX_BATCH_JOBS
 from app.core.errors import InvalidAudio, InvalidJobState, PayloadTooLarge, RateLimited, ResourceNotFound
 from app.engines.synthesis import VOICE_CATALOGUE
 from app.engines.voice import VoiceMatchingCloner
@@ -219,7 +220,7 @@ def create_clone_batch(
 @router.get("/clone/batch/{batch_id}", response_model=CloneBatchPublic)
 def get_clone_batch(batch_id: str, session: SessionDep, user: CurrentUser) -> CloneBatchPublic:
     """The cloning jobs of one batch, to follow them together."""
-    jobs, count = job_service.list(session, owner_id=user.id, kinds=KINDS, batch_id=batch_id, limit=200)
+    jobs, count = job_service.list(session, owner_id=user.id, kinds=KINDS, batch_id=batch_id, limit=MAX_BATCH_JOBS)
     if not count:
         raise ResourceNotFound("Batch not found", details={"batch_id": batch_id})
     in_order = list(reversed(jobs))
