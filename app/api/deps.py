@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
@@ -69,6 +69,8 @@ def get_outbox(request: Request) -> JobOutbox:
 
 
 JobId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="Job id")]
+PageLimit = Annotated[int, Query(ge=1, le=200, description="Items per page")]
+PageOffset = Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 StorageDep = Annotated[Storage, Depends(get_storage)]

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.errors import InvalidInput, ResourceNotFound
-from app.db.uow import after_commit, on_rollback
+from app.db.uow import on_rollback
 from app.engines.speaker.base import Diarizer, SpeakerEmbedder
 from app.engines.synthesis.base import check_speed
 from app.engines.voice import EngineInfo, SpeakerReference, VoiceCloner
@@ -190,23 +190,23 @@ class VoiceService:
         return profile
 
     def delete_profile(self, session: Session, storage: Storage, *, owner_id: int, voice_id: int) -> None:
-        """Delete the profile, its audit trail and, once that is committed, its audio."""
+        """Delete the profile's audio, then the profile and its audit trail.
+
+        The audio goes first: a voice is biometric data, and if storage fails the profile stays listed, so the
+        owner can delete it again (deleting what is already gone succeeds). The other order would leave its audio
+        stored with no profile left to delete it by.
+        """
         profile = self.get_profile(session, owner_id=owner_id, voice_id=voice_id)
-        keys = [profile.reference_key, profile.original_key]
+        for key in (profile.reference_key, profile.original_key):
+            storage.delete(key)
         session.delete(profile)
         session.flush()
 
-        def remove_audio() -> None:
-            for key in keys:
-                storage.delete(key)
-
-        after_commit(session, remove_audio)
-
-    def uses(self, session: Session, *, owner_id: int, voice_id: int) -> list[VoiceUse]:
-        """The audit trail of one of the owner's voices, newest first."""
+    def uses(self, session: Session, *, owner_id: int, voice_id: int, limit: int, offset: int) -> list[VoiceUse]:
+        """A page of the audit trail of one of the owner's voices, newest first."""
         self.get_profile(session, owner_id=owner_id, voice_id=voice_id)
         query = select(VoiceUse).where(VoiceUse.voice_id == voice_id).order_by(VoiceUse.id.desc())
-        return list(session.scalars(query))
+        return list(session.scalars(query.limit(limit).offset(offset)))
 
     # --- cloning jobs ---------------------------------------------------------------------------------------
 

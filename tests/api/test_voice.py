@@ -7,15 +7,18 @@ Profiles are checked and cleaned in the API process with the real bundled models
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from app.api.deps import get_storage
 from app.core.config import Settings
 from app.engines.synthesis import VOICE_CATALOGUE
 from app.pipelines.audio import decode_audio
 from app.pipelines.encode import encode_audio
+from app.storage.base import StorageUnavailable
 from tests.api.test_translation import stored_files
 from tests.utils import assert_error, auth_headers, create_voice
 
@@ -51,6 +54,31 @@ def test_profile_lifecycle(
     assert stored_files(settings) == []  # original and cleaned reference are gone
 
 
+def test_a_storage_outage_during_deletion_keeps_the_profile_to_delete_again(
+    client: TestClient, settings: Settings, jfk_voice: tuple[dict[str, str], dict[str, Any]]
+) -> None:
+    """Its audio must never outlive the profile: were the row deleted first, nothing could delete the audio later."""
+    headers, voice = jfk_voice
+    stored = stored_files(settings)
+    app = cast(FastAPI, client.app)
+
+    class Outage:  # a fake: a storage backend that is down, which a test cannot bring about for real
+        def __getattr__(self, name: str) -> Any:
+            raise StorageUnavailable()
+
+    app.dependency_overrides[get_storage] = Outage
+    try:
+        refused = client.delete(f"{VOICES}{voice['id']}", headers=headers)
+    finally:
+        app.dependency_overrides.clear()
+
+    assert refused.status_code == 503 and refused.json()["error_code"] == "STORAGE_UNAVAILABLE"
+    assert client.get(f"{VOICES}{voice['id']}", headers=headers).status_code == 200
+    assert stored_files(settings) == stored
+    assert client.delete(f"{VOICES}{voice['id']}", headers=headers).status_code == 204
+    assert stored_files(settings) == []
+
+
 def test_cloning_job_is_queued_and_audited(
     client: TestClient, jfk_voice: tuple[dict[str, str], dict[str, Any]]
 ) -> None:
@@ -77,6 +105,9 @@ def test_cloning_job_is_queued_and_audited(
     followed = client.get(f"/api/v1/voice/clone/batch/{batch.json()['batch_id']}", headers=headers).json()
     assert [j["id"] for j in followed["jobs"]] == [j["id"] for j in batch.json()["jobs"]]
     assert followed["status"] == "pending" and followed["counts"] == {"pending": 2} and followed["progress"] == 0
+    trail = client.get(f"{VOICES}{voice['id']}/uses", headers=headers).json()
+    page = client.get(f"{VOICES}{voice['id']}/uses", headers=headers, params={"limit": 2, "offset": 1}).json()
+    assert len(trail) == 3 and [use["job_id"] for use in page] == [use["job_id"] for use in trail[1:3]]
     stranger = client.get(f"/api/v1/voice/clone/batch/{batch.json()['batch_id']}", headers=auth_headers(client))
     assert stranger.status_code == 404
 

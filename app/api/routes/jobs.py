@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Query
-
-from app.api.deps import CurrentUser, JobId, OutboxDep, SessionDep, SettingsDep, StorageDep
+from app.api.deps import CurrentUser, JobId, OutboxDep, PageLimit, PageOffset, SessionDep, SettingsDep, StorageDep
 from app.api.presenters import job_public
 from app.core.errors import InvalidJobState, ResourceNotFound
 from app.models.job import JobKind, JobStatus
@@ -22,8 +20,8 @@ def list_jobs(
     user: CurrentUser,
     kind: JobKind | None = None,
     status: JobStatus | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: PageLimit = 50,
+    offset: PageOffset = 0,
 ) -> JobsPublic:
     """List your jobs of every kind, newest first."""
     jobs, count = job_service.list(

@@ -6,7 +6,17 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
-from app.api.deps import CatalogDep, CurrentUser, JobId, OutboxDep, SessionDep, SettingsDep, StorageDep
+from app.api.deps import (
+    CatalogDep,
+    CurrentUser,
+    JobId,
+    OutboxDep,
+    PageLimit,
+    PageOffset,
+    SessionDep,
+    SettingsDep,
+    StorageDep,
+)
 from app.api.presenters import download_name, speaker_public
 from app.api.ratelimit import limit_by_user
 from app.core.config import Settings
@@ -149,8 +159,8 @@ def list_speaker_jobs(
     storage: StorageDep,
     user: CurrentUser,
     status_filter: Annotated[JobStatus | None, Query(alias="status")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: PageLimit = 50,
+    offset: PageOffset = 0,
 ) -> list[SpeakerJobPublic]:
     """List your diarization and extraction jobs, newest first."""
     jobs, _ = job_service.list(session, owner_id=user.id, kinds=KINDS, status=status_filter, limit=limit, offset=offset)

@@ -5,7 +5,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, status
 from fastapi.responses import RedirectResponse
 
-from app.api.deps import CatalogDep, CurrentUser, JobId, OutboxDep, SessionDep, SettingsDep, StorageDep, UrlPolicyDep
+from app.api.deps import (
+    CatalogDep,
+    CurrentUser,
+    JobId,
+    OutboxDep,
+    PageLimit,
+    PageOffset,
+    SessionDep,
+    SettingsDep,
+    StorageDep,
+    UrlPolicyDep,
+)
 from app.api.presenters import batch_state, download_name, translation_public
 from app.api.ratelimit import charge_batch, limit_by_user
 from app.core.config import MAX_BATCH_JOBS
@@ -175,8 +186,8 @@ def list_translations(
     storage: StorageDep,
     user: CurrentUser,
     status_filter: Annotated[JobStatus | None, Query(alias="status")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: PageLimit = 50,
+    offset: PageOffset = 0,
 ) -> list[TranslationJobPublic]:
     """List your translation and transcription jobs, newest first."""
     jobs, _ = job_service.list(session, owner_id=user.id, kinds=KINDS, status=status_filter, limit=limit, offset=offset)

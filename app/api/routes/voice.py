@@ -2,9 +2,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile, status
 
-from app.api.deps import CurrentUser, EnginesDep, JobId, OutboxDep, SessionDep, SettingsDep, StorageDep
+from app.api.deps import (
+    CurrentUser,
+    EnginesDep,
+    JobId,
+    OutboxDep,
+    PageLimit,
+    PageOffset,
+    SessionDep,
+    SettingsDep,
+    StorageDep,
+)
 from app.api.presenters import batch_state, clone_job_public, clone_status_public, voice_public
 from app.api.ratelimit import charge_batch, limit_by_user
 from app.core.config import MAX_BATCH_JOBS
@@ -85,8 +95,8 @@ def list_voices(
     settings: SettingsDep,
     storage: StorageDep,
     user: CurrentUser,
-    limit: Annotated[int, Query(ge=1, le=200)] = 100,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: PageLimit = 100,
+    offset: PageOffset = 0,
 ) -> list[VoicePublic]:
     """Your voice profiles, newest first."""
     profiles = voice_service.list_profiles(session, owner_id=user.id, limit=limit, offset=offset)
@@ -163,9 +173,11 @@ def delete_voice(voice_id: VoiceId, session: SessionDep, storage: StorageDep, us
 
 
 @router.get("/voices/{voice_id}/uses", response_model=list[VoiceUsePublic])
-def voice_uses(voice_id: VoiceId, session: SessionDep, user: CurrentUser) -> list[VoiceUsePublic]:
-    """Who cloned this voice, when, and a SHA-256 of each text (the audit trail)."""
-    uses = voice_service.uses(session, owner_id=user.id, voice_id=voice_id)
+def voice_uses(
+    voice_id: VoiceId, session: SessionDep, user: CurrentUser, limit: PageLimit = 100, offset: PageOffset = 0
+) -> list[VoiceUsePublic]:
+    """Who cloned this voice, when, and a SHA-256 of each text (the audit trail), newest first."""
+    uses = voice_service.uses(session, owner_id=user.id, voice_id=voice_id, limit=limit, offset=offset)
     return [VoiceUsePublic.model_validate(use, from_attributes=True) for use in uses]
 
 
