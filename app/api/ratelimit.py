@@ -17,6 +17,7 @@ from limits.strategies import MovingWindowRateLimiter
 from app.api.deps import CurrentUser, SettingsDep
 from app.core.config import Settings
 from app.core.errors import RateLimited
+from app.models.job import JobKind
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +85,23 @@ def limit_by_user(scope: Scope) -> Callable[..., None]:
             request.app.state.rate_limiter.check(limit_for(settings, scope), scope, f"user:{user.id}")
 
     return dependency
+
+
+SCOPE_OF_KIND: dict[JobKind, Scope] = {
+    JobKind.TRANSCRIPTION: "translation",
+    JobKind.TRANSLATION: "translation",
+    JobKind.DIARIZATION: "speaker",
+    JobKind.SPEAKER_EXTRACTION: "speaker",
+    JobKind.VOICE_CLONE: "voice",
+}
+
+
+def charge_retry(request: Request, settings: Settings, user_id: int, kind: JobKind) -> None:
+    """Count a retry as a submission of its kind: it queues the whole job again (hours of audio, say), so
+    cancelling and retrying must not get round the limit on submitting."""
+    if settings.rate_limit_enabled:
+        scope = SCOPE_OF_KIND[kind]
+        request.app.state.rate_limiter.check(limit_for(settings, scope), scope, f"user:{user_id}")
 
 
 def charge_batch(request: Request, settings: Settings, user_id: int, scope: Scope, jobs: int) -> None:

@@ -103,6 +103,25 @@ def test_submission_rate_limit_is_per_user(make_settings: SettingsFactory, testd
         assert submit(second) == 202
 
 
+def test_a_retry_counts_as_a_submission_of_its_kind(make_settings: SettingsFactory, testdata_dir: Path) -> None:
+    """Cancelling and retrying a job queues all of its work again: it must not get round the submission limit."""
+    settings = make_settings(rate_limit_enabled=True, rate_limit_translation="3/minute", rate_limit_auth="100/minute")
+    with TestClient(create_app(settings)) as client:
+        headers = auth_headers(client)
+        audio = (testdata_dir / "jfk.flac").read_bytes()
+        job = client.post("/api/v1/translation/translate/", headers=headers, files={"file": ("jfk.flac", audio)})
+        job_id = job.json()["id"]
+
+        def cancel_then_retry(retry: str) -> int:
+            assert client.post(f"/api/v1/jobs/{job_id}/cancel", headers=headers).status_code == 200
+            return client.post(retry, headers=headers).status_code
+
+        generic, own = f"/api/v1/jobs/{job_id}/retry", f"/api/v1/translation/translations/{job_id}/retry"
+        assert [cancel_then_retry(generic), cancel_then_retry(own), cancel_then_retry(generic)] == [200, 200, 429]
+        other_kind = client.post("/api/v1/speaker/diarize", headers=headers, files={"file": ("jfk.flac", audio)})
+        assert other_kind.status_code == 202  # each kind keeps its own count
+
+
 def test_a_batch_counts_each_job_and_an_exhausted_user_is_refused_before_the_upload(
     make_settings: SettingsFactory, testdata_dir: Path
 ) -> None:

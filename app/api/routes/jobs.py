@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from app.api.deps import CurrentUser, JobId, OutboxDep, PageLimit, PageOffset, SessionDep, SettingsDep, StorageDep
 from app.api.presenters import job_public
-from app.core.errors import InvalidJobState, ResourceNotFound
+from app.api.ratelimit import charge_retry
+from app.core.errors import InvalidJobState, RateLimited, ResourceNotFound
 from app.models.job import JobKind, JobStatus
 from app.schemas.job import JobPublic, JobsPublic
 from app.services.jobs import job_service
@@ -50,15 +51,19 @@ def cancel_job(
     return job_public(job, storage, settings.download_url_expire_seconds)
 
 
-@router.post("/{job_id}/retry", response_model=JobPublic, responses={409: InvalidJobState.openapi()})
+@router.post(
+    "/{job_id}/retry", response_model=JobPublic, responses={409: InvalidJobState.openapi(), 429: RateLimited.openapi()}
+)
 def retry_job(
     job_id: JobId,
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     storage: StorageDep,
     outbox: OutboxDep,
     user: CurrentUser,
 ) -> JobPublic:
-    """Run a failed or cancelled job again."""
+    """Run a failed or cancelled job again (counted as a submission of its kind)."""
+    charge_retry(request, settings, user.id, JobKind(job_service.get(session, owner_id=user.id, job_id=job_id).kind))
     job = job_service.retry(session, outbox, owner_id=user.id, job_id=job_id)
     return job_public(job, storage, settings.download_url_expire_seconds)

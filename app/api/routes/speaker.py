@@ -193,7 +193,12 @@ def get_rttm(
     return RedirectResponse(url)
 
 
-@router.post("/jobs/{job_id}/retry", response_model=SpeakerJobPublic, responses={409: InvalidJobState.openapi()})
+@router.post(
+    "/jobs/{job_id}/retry",
+    response_model=SpeakerJobPublic,
+    responses={409: InvalidJobState.openapi()},
+    dependencies=[Depends(limit_by_user("speaker"))],
+)
 def retry_speaker_job(
     job_id: JobId, session: SessionDep, settings: SettingsDep, storage: StorageDep, outbox: OutboxDep, user: CurrentUser
 ) -> SpeakerJobPublic:

@@ -226,7 +226,10 @@ def get_transcript(
 
 
 @router.post(
-    "/translations/{job_id}/retry", response_model=TranslationJobPublic, responses={409: InvalidJobState.openapi()}
+    "/translations/{job_id}/retry",
+    response_model=TranslationJobPublic,
+    responses={409: InvalidJobState.openapi()},
+    dependencies=[Depends(limit_by_user("translation"))],
 )
 def retry_translation(
     job_id: JobId,

@@ -248,7 +248,12 @@ def get_clone_status(
     return clone_status_public(job, storage, settings.download_url_expire_seconds)
 
 
-@router.post("/clone/{job_id}/retry", response_model=CloneStatusPublic, responses={409: InvalidJobState.openapi()})
+@router.post(
+    "/clone/{job_id}/retry",
+    response_model=CloneStatusPublic,
+    responses={409: InvalidJobState.openapi()},
+    dependencies=[Depends(limit_by_user("voice"))],
+)
 def retry_clone(
     job_id: JobId, session: SessionDep, settings: SettingsDep, storage: StorageDep, outbox: OutboxDep, user: CurrentUser
 ) -> CloneStatusPublic:
