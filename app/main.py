@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.url_policy = UrlPolicy(settings.url_fetch_allowed_networks)
     app.state.rate_limiter = RateLimiter(settings.limiter_storage_url)
     app.state.job_stream = build_job_stream(settings, session_factory)
+    app.state.progress_sockets = Counter[int]()  # open progress WebSockets per user, in this process
     app.state.metric_collectors = [
         QueueCollector(lambda: _queue_counts(session_factory)),
         ResourceCollector(),

@@ -179,6 +179,18 @@ class RateLimited(AppError):
         )
 
 
+class TooManyConnections(AppError):
+    status_code = 429
+    error_code = "TOO_MANY_CONNECTIONS"
+    default_message = "Too many open progress connections"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"At most {limit} progress connections may be open at once; close one first",
+            details={"max_connections": limit},
+        )
+
+
 class ServiceUnavailable(AppError):
     status_code = 503
     error_code = "SERVICE_UNAVAILABLE"

@@ -239,6 +239,36 @@ def test_websocket_stream_ends_when_its_token_expires(client: TestClient, settin
     assert closed.value.code == 4401 and 1.0 < time.monotonic() - started < 10
 
 
+def test_one_user_may_hold_only_so_many_progress_sockets(make_settings: SettingsFactory) -> None:
+    settings = make_settings(progress_max_sockets_per_user=2)
+    with TestClient(create_app(settings)) as client:
+        account = client.post("/api/v1/auth/register", json={"email": random_email(), "password": PASSWORD}).json()
+
+        def token(seconds: float) -> str:
+            lifetime = timedelta(seconds=seconds)
+            return create_token(
+                str(account["id"]), secret_key=settings.secret_key, token_type="access", expires_in=lifetime
+            )
+
+        other = auth_headers(client)["Authorization"].split()[1]
+        with (
+            client.websocket_connect(f"/ws/{token(2)}") as first,
+            client.websocket_connect(f"/ws/{token(2)}") as second,
+        ):
+            with client.websocket_connect(f"/ws/{token(60)}") as third:
+                refused = third.receive_json()
+                with pytest.raises(WebSocketDisconnect) as closed:
+                    third.receive_json()
+            assert refused["error_code"] == "TOO_MANY_CONNECTIONS" and refused["details"] == {"max_connections": 2}
+            assert closed.value.code == 4429
+            with client.websocket_connect(f"/ws/{other}?job_id=1") as someone_else:  # another user is not counted
+                assert someone_else.receive_json()["error_code"] == "NOT_FOUND"
+            # Both still stream, until their tokens expire; then their places are free again.
+            assert first.receive_json()["error_code"] == second.receive_json()["error_code"] == "TOKEN_EXPIRED"
+        with client.websocket_connect(f"/ws/{token(1)}") as again:
+            assert again.receive_json()["error_code"] == "TOKEN_EXPIRED"  # accepted: it streamed until expiry
+
+
 def test_websocket_stream_ignores_what_the_client_sends(client: TestClient, settings: Settings) -> None:
     account = client.post("/api/v1/auth/register", json={"email": random_email(), "password": PASSWORD}).json()
     token = create_token(

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import re
 import time
+from collections import Counter
 
 import anyio
 from fastapi import APIRouter, WebSocket
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import user_from_claims
-from app.core.errors import AppError, ResourceNotFound, TokenExpired
+from app.core.errors import AppError, ResourceNotFound, TokenExpired, TooManyConnections
 from app.core.security import ACCESS_TOKEN_TYPE, decode_token
 from app.schemas.job import MAX_ROW_ID
 from app.services.jobs import job_service
@@ -17,13 +18,15 @@ router = APIRouter(tags=["progress"])
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_NOT_FOUND = 4404
+CLOSE_TOO_MANY = 4429
 JOB_ID_DIGITS = re.compile(r"[0-9]{1,10}")
 """ASCII digits only: ``str.isdigit`` also takes superscripts and other scripts' digits."""
 
 
 async def _refuse(websocket: WebSocket, error: AppError) -> None:
     await websocket.send_json(error.to_response().model_dump())
-    await websocket.close(code=CLOSE_UNAUTHORIZED if error.status_code == 401 else CLOSE_NOT_FOUND)
+    codes = {401: CLOSE_UNAUTHORIZED, 429: CLOSE_TOO_MANY}
+    await websocket.close(code=codes.get(error.status_code, CLOSE_NOT_FOUND))
 
 
 def _job_id(raw: str | None) -> int | None:
@@ -54,7 +57,8 @@ async def job_progress(websocket: WebSocket, token: str, job_id: str | None = No
     """Push your jobs' progress: ``{job_id, status, progress, details: {step, time_remaining}}``.
 
     Optional ``?job_id=`` follows one job. A bad token closes with 4401, another user's job (or no job at all)
-    with 4404; the stream ends with 4401 when the token expires, as any request with that token would then fail.
+    with 4404, a user already holding ``PROGRESS_MAX_SOCKETS_PER_USER`` sockets with 4429; the stream ends with 4401
+    when the token expires, as any request with that token would then fail.
     """
     await websocket.accept()
     try:
@@ -63,6 +67,22 @@ async def job_progress(websocket: WebSocket, token: str, job_id: str | None = No
         await _refuse(websocket, exc)
         return
 
+    sockets: Counter[int] = websocket.app.state.progress_sockets
+    limit = websocket.app.state.settings.progress_max_sockets_per_user
+    if sockets[owner_id] >= limit:
+        await _refuse(websocket, TooManyConnections(limit))
+        return
+    sockets[owner_id] += 1
+    try:
+        await _stream(websocket, owner_id, expires_at, followed)
+    finally:
+        sockets[owner_id] -= 1
+        if sockets[owner_id] <= 0:
+            del sockets[owner_id]
+
+
+async def _stream(websocket: WebSocket, owner_id: int, expires_at: float, followed: int | None) -> None:
+    """Forward the owner's job events until the client leaves or the token expires."""
     client_left = False
     with anyio.move_on_after(max(0.0, expires_at - time.time())):
         async with anyio.create_task_group() as group:
