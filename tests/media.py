@@ -70,3 +70,9 @@ def write_understated_matroska(target: Path, speech: np.ndarray, *, declared_sec
     assert duration > 0, "no Duration element to rewrite"
     data[duration + 3 : duration + 11] = struct.pack(">d", declared_seconds * 1000)
     target.write_bytes(bytes(data))
+
+
+def write_understated_jfk(testdata_dir: Path, target: Path) -> Path:
+    """jfk.flac three times over (33 s) in a file whose header says 2 s."""
+    write_understated_matroska(target, np.tile(decode_audio(testdata_dir / "jfk.flac"), 3), declared_seconds=2.0)
+    return target

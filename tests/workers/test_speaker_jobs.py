@@ -22,7 +22,7 @@ from app.workers.context import WorkerContext, build_worker_context
 from app.workers.runner import run_job
 from app.workers.speaker import _process
 from tests.conftest import SettingsFactory
-from tests.media import write_understated_matroska
+from tests.media import write_understated_jfk
 from tests.speaker_data import der, read_rttm
 from tests.utils import auth_headers, create_voice
 from tests.workers.test_runner import reload
@@ -149,8 +149,7 @@ def test_a_file_holding_more_than_its_header_declares_is_not_diarized_past_the_c
     make_settings: SettingsFactory, owner_id: int, testdata_dir: Path, tmp_path: Path
 ) -> None:
     ctx = build_worker_context(make_settings(max_media_duration_seconds=20.0))
-    forged = tmp_path / "forged.mkv"
-    write_understated_matroska(forged, np.tile(decode_audio(testdata_dir / "jfk.flac"), 3), declared_seconds=2.0)
+    forged = write_understated_jfk(testdata_dir, tmp_path / "forged.mkv")
     done, steps = run(ctx, create(ctx, owner_id, JobKind.DIARIZATION, {**COUNTS}, stored_input(ctx, owner_id, forged)))
 
     assert done.status == JobStatus.FAILED and done.error_code == "MEDIA_TOO_LONG"

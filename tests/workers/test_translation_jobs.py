@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from app.api.presenters import translation_public
 from app.engines.transcriber import TranscriptionOptions
 from app.models.job import Job, JobKind, JobStatus
-from app.pipelines.audio import decode_audio, probe_audio
+from app.pipelines.audio import probe_audio
 from app.pipelines.encode import encode_audio
 from app.pipelines.transcription import TranscriptionPipeline
 from app.services.jobs import job_service
@@ -30,7 +30,7 @@ from app.workers.runner import run_job
 from app.workers.translation import _process
 from tests.api.test_translation import stored_files
 from tests.conftest import SettingsFactory
-from tests.media import write_understated_matroska
+from tests.media import write_understated_jfk
 from tests.utils import NullProgressPublisher
 from tests.workers.test_runner import RecordingDispatcher, reload
 
@@ -233,8 +233,7 @@ def test_a_file_holding_more_than_its_header_declares_fails_once_past_the_cap(
 ) -> None:
     """The upload's check reads the declared 2 s; the worker counts what decodes and stops at the cap."""
     ctx = build_worker_context(make_settings(max_media_duration_seconds=20.0))
-    forged = tmp_path / "forged.mkv"
-    write_understated_matroska(forged, np.tile(decode_audio(testdata_dir / "jfk.flac"), 3), declared_seconds=2.0)
+    forged = write_understated_jfk(testdata_dir, tmp_path / "forged.mkv")
     key = f"users/{owner_id}/inputs/{uuid.uuid4().hex}/forged.mkv"
     ctx.storage.save(key, [forged.read_bytes()])
     done = run(ctx, create(ctx, owner_id, JobKind.TRANSCRIPTION, {"source_language": None}, key))
