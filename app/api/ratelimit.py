@@ -17,7 +17,7 @@ from limits.strategies import MovingWindowRateLimiter
 from app.api.deps import CurrentUser, SettingsDep
 from app.core.config import Settings
 from app.core.errors import RateLimited
-from app.models.job import JobKind
+from app.models.job import Job, JobKind
 
 logger = logging.getLogger(__name__)
 
@@ -96,12 +96,17 @@ SCOPE_OF_KIND: dict[JobKind, Scope] = {
 }
 
 
-def charge_retry(request: Request, settings: Settings, user_id: int, kind: JobKind) -> None:
-    """Count a retry as a submission of its kind: it queues the whole job again (hours of audio, say), so
-    cancelling and retrying must not get round the limit on submitting."""
-    if settings.rate_limit_enabled:
-        scope = SCOPE_OF_KIND[kind]
-        request.app.state.rate_limiter.check(limit_for(settings, scope), scope, f"user:{user_id}")
+def retry_admission(request: Request, settings: Settings, user_id: int) -> Callable[[Job], None]:
+    """What ``job_service.retry`` calls once a job is known to be retryable: count the retry as a submission of
+    its kind, since it queues the whole job again (hours of audio, say), so cancelling and retrying must not get
+    round the limit on submitting. Refused retries (404, 409) are not counted."""
+
+    def admit(job: Job) -> None:
+        if settings.rate_limit_enabled:
+            scope = SCOPE_OF_KIND[JobKind(job.kind)]
+            request.app.state.rate_limiter.check(limit_for(settings, scope), scope, f"user:{user_id}")
+
+    return admit
 
 
 def charge_batch(request: Request, settings: Settings, user_id: int, scope: Scope, jobs: int) -> None:

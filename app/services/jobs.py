@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -180,8 +180,15 @@ class JobService:
         owner_id: int,
         job_id: int,
         kinds: Collection[JobKind] | None = None,
+        admit: Callable[[Job], None] | None = None,
     ) -> Job:
-        """Run a failed or cancelled job again from its stored input, as a new attempt under a new task id."""
+        """Run a failed or cancelled job again from its stored input, as a new attempt under a new task id.
+
+        Args:
+            admit: called once the job is known to be retryable, before it is queued; raising refuses the retry
+                (the caller's rate limit), and the transaction is rolled back. A refused retry (404, 409) is never
+                charged.
+        """
         job = self.get(session, owner_id=owner_id, job_id=job_id, kinds=kinds)
         if job.status in RETRYABLE:
             self._check_voice_remains(session, job)
@@ -190,6 +197,8 @@ class JobService:
                 f"Only failed or cancelled jobs can be retried; this one is {job.status}",
                 details={"status": job.status},
             )
+        if admit is not None:
+            admit(job)
         self._enqueue(session, outbox, job)
         return job
 

@@ -117,7 +117,11 @@ def test_a_retry_counts_as_a_submission_of_its_kind(make_settings: SettingsFacto
             return client.post(retry, headers=headers).status_code
 
         generic, own = f"/api/v1/jobs/{job_id}/retry", f"/api/v1/translation/translations/{job_id}/retry"
-        assert [cancel_then_retry(generic), cancel_then_retry(own), cancel_then_retry(generic)] == [200, 200, 429]
+        assert cancel_then_retry(generic) == 200
+        # Retrying a job that is not failed or cancelled is refused, and a refused retry is not counted.
+        assert [client.post(retry, headers=headers).status_code for retry in (generic, own, own)] == [409] * 3
+        assert [cancel_then_retry(own), cancel_then_retry(generic)] == [200, 429]
+        assert client.get(f"/api/v1/jobs/{job_id}", headers=headers).json()["status"] == "cancelled"  # left as it was
         other_kind = client.post("/api/v1/speaker/diarize", headers=headers, files={"file": ("jfk.flac", audio)})
         assert other_kind.status_code == 202  # each kind keeps its own count
 

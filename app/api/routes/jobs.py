@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request
 
 from app.api.deps import CurrentUser, JobId, OutboxDep, PageLimit, PageOffset, SessionDep, SettingsDep, StorageDep
 from app.api.presenters import job_public
-from app.api.ratelimit import charge_retry
+from app.api.ratelimit import retry_admission
 from app.core.errors import InvalidJobState, RateLimited, ResourceNotFound
 from app.models.job import JobKind, JobStatus
 from app.schemas.job import JobPublic, JobsPublic
@@ -64,6 +64,6 @@ def retry_job(
     user: CurrentUser,
 ) -> JobPublic:
     """Run a failed or cancelled job again (counted as a submission of its kind)."""
-    charge_retry(request, settings, user.id, JobKind(job_service.get(session, owner_id=user.id, job_id=job_id).kind))
-    job = job_service.retry(session, outbox, owner_id=user.id, job_id=job_id)
+    admit = retry_admission(request, settings, user.id)
+    job = job_service.retry(session, outbox, owner_id=user.id, job_id=job_id, admit=admit)
     return job_public(job, storage, settings.download_url_expire_seconds)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, status
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
@@ -18,7 +18,7 @@ from app.api.deps import (
     StorageDep,
 )
 from app.api.presenters import download_name, speaker_public
-from app.api.ratelimit import limit_by_user
+from app.api.ratelimit import limit_by_user, retry_admission
 from app.core.config import Settings
 from app.core.errors import (
     InvalidAudio,
@@ -196,14 +196,20 @@ def get_rttm(
 @router.post(
     "/jobs/{job_id}/retry",
     response_model=SpeakerJobPublic,
-    responses={409: InvalidJobState.openapi()},
-    dependencies=[Depends(limit_by_user("speaker"))],
+    responses={409: InvalidJobState.openapi(), 429: RateLimited.openapi()},
 )
 def retry_speaker_job(
-    job_id: JobId, session: SessionDep, settings: SettingsDep, storage: StorageDep, outbox: OutboxDep, user: CurrentUser
+    job_id: JobId,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+    outbox: OutboxDep,
+    user: CurrentUser,
 ) -> SpeakerJobPublic:
     """Run a failed or cancelled job again."""
-    job = job_service.retry(session, outbox, owner_id=user.id, job_id=job_id, kinds=KINDS)
+    admit = retry_admission(request, settings, user.id)
+    job = job_service.retry(session, outbox, owner_id=user.id, job_id=job_id, kinds=KINDS, admit=admit)
     return speaker_public(job, storage, settings.download_url_expire_seconds)
 
 

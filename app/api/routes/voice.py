@@ -16,7 +16,7 @@ from app.api.deps import (
     StorageDep,
 )
 from app.api.presenters import batch_state, clone_job_public, clone_status_public, voice_public
-from app.api.ratelimit import charge_batch, limit_by_user
+from app.api.ratelimit import charge_batch, limit_by_user, retry_admission
 from app.core.config import MAX_BATCH_JOBS
 from app.core.errors import InvalidAudio, InvalidJobState, PayloadTooLarge, RateLimited, ResourceNotFound
 from app.engines.synthesis import VOICE_CATALOGUE
@@ -251,14 +251,20 @@ def get_clone_status(
 @router.post(
     "/clone/{job_id}/retry",
     response_model=CloneStatusPublic,
-    responses={409: InvalidJobState.openapi()},
-    dependencies=[Depends(limit_by_user("voice"))],
+    responses={409: InvalidJobState.openapi(), 429: RateLimited.openapi()},
 )
 def retry_clone(
-    job_id: JobId, session: SessionDep, settings: SettingsDep, storage: StorageDep, outbox: OutboxDep, user: CurrentUser
+    job_id: JobId,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+    outbox: OutboxDep,
+    user: CurrentUser,
 ) -> CloneStatusPublic:
     """Run a failed or cancelled cloning job again."""
-    job = job_service.retry(session, outbox, owner_id=user.id, job_id=job_id, kinds=KINDS)
+    admit = retry_admission(request, settings, user.id)
+    job = job_service.retry(session, outbox, owner_id=user.id, job_id=job_id, kinds=KINDS, admit=admit)
     return clone_status_public(job, storage, settings.download_url_expire_seconds)
 
 
