@@ -25,13 +25,13 @@ under."""
 
 
 def _is_upload(scope: Scope) -> bool:
+    """A multipart body, except the sign-in form: it carries no file, so it gets neither the upload's size allowance
+    nor the upload's need of a token (OAuth2's password form may come as multipart, as browsers post ``FormData``)."""
     content_type: bytes = dict(scope.get("headers") or []).get(b"content-type", b"")
-    return content_type.lower().startswith(b"multipart/form-data")
-
-
-def _is_sign_in(scope: Scope) -> bool:
+    if not content_type.lower().startswith(b"multipart/form-data"):
+        return False
     prefix: str = scope["app"].state.settings.api_prefix
-    return str(scope["path"]).startswith(f"{prefix}/auth/")
+    return str(scope["path"]) != f"{prefix}/auth/token"
 
 
 class BodySizeLimitMiddleware:
@@ -85,15 +85,14 @@ class BodySizeLimitMiddleware:
 
 class UploadAuthGate:
     """Uploads need a valid, unexpired access token, and their user room under the route's rate limit, before their
-    body is read (the route still loads the user, and counts the submission). The sign-in routes take forms without
-    a token: OAuth2's password form may come as multipart too."""
+    body is read (the route still loads the user, and counts the submission)."""
 
     def __init__(self, app: ASGIApp, secret_key: str) -> None:
         self.app = app
         self.secret_key = secret_key
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and _is_upload(scope) and not _is_sign_in(scope):
+        if scope["type"] == "http" and _is_upload(scope):
             authorization = dict(scope.get("headers") or []).get(b"authorization", b"").decode("latin-1")
             scheme, _, token = authorization.partition(" ")
             try:

@@ -49,6 +49,11 @@ def test_the_password_form_may_be_posted_as_multipart(client: TestClient) -> Non
 
     assert signed_in.status_code == 200, signed_in.json()
     assert signed_in.json()["token_type"] == "bearer"
+    # It is a form, not an upload: a body the size of a file is refused before it is read, as on any other form.
+    huge = client.post("/api/v1/auth/token", files={**fields, "padding": (None, "x" * (2 * 1024 * 1024))})
+    assert huge.status_code == 413
+    register_as_multipart = client.post("/api/v1/auth/register", files={"email": (None, random_email())})
+    assert register_as_multipart.status_code == 401  # only the sign-in form skips the upload gate
 
 
 def test_weak_password_and_bad_email_are_validation_errors(client: TestClient) -> None:

@@ -7,8 +7,10 @@ import re
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
@@ -254,11 +256,20 @@ def test_one_user_may_hold_only_so_many_progress_sockets(make_settings: Settings
                 str(account["id"]), secret_key=settings.secret_key, token_type="access", expires_in=lifetime
             )
 
+        def counted(expected: int) -> None:
+            """Wait for the server's count: a socket is counted once its token is checked, just after the handshake
+            the client has seen, and released just after its close."""
+            sockets = cast(FastAPI, client.app).state.progress_sockets
+            deadline = time.monotonic() + 10
+            while sockets[account["id"]] != expected and time.monotonic() < deadline:
+                time.sleep(0.01)
+
         other = auth_headers(client)["Authorization"].split()[1]
         with (
             client.websocket_connect(f"/ws/{token(2)}") as first,
             client.websocket_connect(f"/ws/{token(2)}") as second,
         ):
+            counted(2)
             with client.websocket_connect(f"/ws/{token(60)}") as third:
                 refused = third.receive_json()
                 with pytest.raises(WebSocketDisconnect) as closed:
@@ -269,6 +280,7 @@ def test_one_user_may_hold_only_so_many_progress_sockets(make_settings: Settings
                 assert someone_else.receive_json()["error_code"] == "NOT_FOUND"
             # Both still stream, until their tokens expire; then their places are free again.
             assert first.receive_json()["error_code"] == second.receive_json()["error_code"] == "TOKEN_EXPIRED"
+        counted(0)
         with client.websocket_connect(f"/ws/{token(1)}") as again:
             assert again.receive_json()["error_code"] == "TOKEN_EXPIRED"  # accepted: it streamed until expiry
 
