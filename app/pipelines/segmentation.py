@@ -52,27 +52,32 @@ def _groups(words: Sequence[Word]) -> Iterator[list[Word]]:
             current = []
         current.append(word)
         following = words[index + 1].word if index + 1 < len(words) else None
-        if ends_sentence(word.word, following):
+        if ends_sentence(word.word, following, previous=words[index - 1].word if index else None):
             yield from _bounded(current)
             current = []
     if current:
         yield from _bounded(current)
 
 
-def ends_sentence(word: str, following: str | None) -> bool:
+def ends_sentence(word: str, following: str | None, *, previous: str | None = None) -> bool:
     """Whether ``word`` ends a sentence: it ends in a sentence mark, and a full stop is not that of a title
-    ("Dr. Smith"), an initial ("John F. Kennedy") or an abbreviation followed by more of the sentence ("at 9 a.m.
-    with")."""
+    ("Dr. Smith"), an initial between names ("John F. Kennedy", not "plan B. Then") or an abbreviation followed by
+    more of the sentence ("at 9 a.m. with")."""
     word = word.strip()
     if not word.endswith(SENTENCE_END):
         return False
     if not word.endswith(".") or following is None:
         return True
     stem = word.rstrip(".").lstrip("\"'(").lower()
-    if stem in TITLES or (len(stem) == 1 and stem.isalpha()):
+    next_letter = _first_letter(following)
+    initial = len(stem) == 1 and stem.isalpha() and _first_letter(previous or "").isupper() and next_letter.isupper()
+    if stem in TITLES or initial:
         return False
-    next_letter = next((char for char in following if char.isalpha()), "")
     return not next_letter.islower()
+
+
+def _first_letter(text: str) -> str:
+    return next((char for char in text if char.isalpha()), "")
 
 
 def _bounded(words: list[Word]) -> Iterator[list[Word]]:

@@ -20,7 +20,7 @@ from typing import Any, BinaryIO, Protocol
 
 import numpy as np
 import soxr
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.core.errors import InvalidInput, ResourceNotFound
@@ -202,11 +202,15 @@ class VoiceService:
         session.delete(profile)
         session.flush()
 
-    def uses(self, session: Session, *, owner_id: int, voice_id: int, limit: int, offset: int) -> list[VoiceUse]:
-        """A page of the audit trail of one of the owner's voices, newest first."""
+    def uses(
+        self, session: Session, *, owner_id: int, voice_id: int, limit: int, offset: int
+    ) -> tuple[list[VoiceUse], int]:
+        """A page of the audit trail of one of the owner's voices, newest first, and how long the whole trail is."""
         self.get_profile(session, owner_id=owner_id, voice_id=voice_id)
-        query = select(VoiceUse).where(VoiceUse.voice_id == voice_id).order_by(VoiceUse.id.desc())
-        return list(session.scalars(query.limit(limit).offset(offset)))
+        trail = select(VoiceUse).where(VoiceUse.voice_id == voice_id)
+        total = session.scalar(select(func.count()).select_from(trail.subquery())) or 0
+        page = session.scalars(trail.order_by(VoiceUse.id.desc()).limit(limit).offset(offset))
+        return list(page), int(total)
 
     # --- cloning jobs ---------------------------------------------------------------------------------------
 

@@ -106,8 +106,9 @@ def test_cloning_job_is_queued_and_audited(
     assert [j["id"] for j in followed["jobs"]] == [j["id"] for j in batch.json()["jobs"]]
     assert followed["status"] == "pending" and followed["counts"] == {"pending": 2} and followed["progress"] == 0
     trail = client.get(f"{VOICES}{voice['id']}/uses", headers=headers).json()
-    page = client.get(f"{VOICES}{voice['id']}/uses", headers=headers, params={"limit": 2, "offset": 1}).json()
-    assert len(trail) == 3 and [use["job_id"] for use in page] == [use["job_id"] for use in trail[1:3]]
+    page = client.get(f"{VOICES}{voice['id']}/uses", headers=headers, params={"limit": 2, "offset": 1})
+    assert len(trail) == 3 and [use["job_id"] for use in page.json()] == [use["job_id"] for use in trail[1:3]]
+    assert page.headers["X-Total-Count"] == "3"
     stranger = client.get(f"/api/v1/voice/clone/batch/{batch.json()['batch_id']}", headers=auth_headers(client))
     assert stranger.status_code == 404
 

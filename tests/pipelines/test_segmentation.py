@@ -68,3 +68,5 @@ def test_sentence_ends_by_their_mark_and_what_follows() -> None:
     assert ends_sentence(" done.", None) and ends_sentence(" really?", " yes") and ends_sentence(" 好。", " 我")
     assert not ends_sentence(" Mr.", " Smith") and not ends_sentence(" e.g.", " this")
     assert ends_sentence(" U.S.", " Then") and not ends_sentence(" word", " Next")
+    assert not ends_sentence(" F.", " Kennedy", previous=" John")
+    assert ends_sentence(" B.", " Then", previous=" plan")  # a letter, not an initial

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Path, Request, Response, UploadFile, status
 
 from app.api.deps import (
     CurrentUser,
@@ -174,10 +174,17 @@ def delete_voice(voice_id: VoiceId, session: SessionDep, storage: StorageDep, us
 
 @router.get("/voices/{voice_id}/uses", response_model=list[VoiceUsePublic])
 def voice_uses(
-    voice_id: VoiceId, session: SessionDep, user: CurrentUser, limit: PageLimit = 100, offset: PageOffset = 0
+    voice_id: VoiceId,
+    response: Response,
+    session: SessionDep,
+    user: CurrentUser,
+    limit: PageLimit = 100,
+    offset: PageOffset = 0,
 ) -> list[VoiceUsePublic]:
-    """Who cloned this voice, when, and a SHA-256 of each text (the audit trail), newest first."""
-    uses = voice_service.uses(session, owner_id=user.id, voice_id=voice_id, limit=limit, offset=offset)
+    """Who cloned this voice, when, and a SHA-256 of each text (the audit trail), newest first, a page at a time;
+    ``X-Total-Count`` says how long the whole trail is."""
+    uses, total = voice_service.uses(session, owner_id=user.id, voice_id=voice_id, limit=limit, offset=offset)
+    response.headers["X-Total-Count"] = str(total)
     return [VoiceUsePublic.model_validate(use, from_attributes=True) for use in uses]
 
 

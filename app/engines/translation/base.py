@@ -26,7 +26,8 @@ _UNSPACED_SCRIPTS = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"
 """Thai, Lao, Myanmar and Khmer, written without spaces between words."""
 # A CJK (or Thai, ...) character counts as one unit of length, like a word elsewhere.
 _UNIT = re.compile(rf"[{_CJK}{_UNSPACED_SCRIPTS}]|[^\s{_CJK}{_UNSPACED_SCRIPTS}]+")
-_UNSPACED = re.compile(rf"[{_CJK}{_UNSPACED_SCRIPTS}]")
+_UNSPACED = re.compile(rf"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef{_UNSPACED_SCRIPTS}]")
+"""Han, kana, full-width marks and the scripts above: no space between them (Korean does use spaces)."""
 
 
 class UnsupportedLanguagePair(InvalidInput):
@@ -139,22 +140,39 @@ def _size(text: str) -> int:
 
 
 def _joined(first: str, second: str) -> str:
-    """Two pieces of one text together: with a space between them, unless either side of the join is unspaced
+    """Two pieces of one text together: with a space between them, unless both sides of the join are unspaced
     script (Chinese clauses are written without one)."""
     if not first:
         return second
-    if _UNSPACED.match(first[-1]) or _UNSPACED.match(second[0]):
+    if _UNSPACED.match(first[-1]) and _UNSPACED.match(second[0]):
         return first + second
     return f"{first} {second}"
+
+
+def _by_units(text: str, max_words: int) -> list[str]:
+    """``text`` packed word by word into pieces of at most ``max_words`` units; only a word longer than that (a
+    run of unspaced script) is cut between its characters."""
+    pieces: list[str] = []
+    current = ""
+    for word in text.split():
+        starts = [unit.start() for unit in _UNIT.finditer(word)]
+        cuts = [0, *starts[max_words::max_words], len(word)]
+        for part in (word[a:b] for a, b in pairwise(cuts)):
+            candidate = f"{current} {part}" if current else part
+            if current and _size(candidate) > max_words:
+                pieces.append(current)
+                candidate = part
+            current = candidate
+    if current:
+        pieces.append(current)
+    return pieces
 
 
 def _pack(text: str, max_words: int, breaks: tuple[re.Pattern[str], ...]) -> list[str]:
     if _size(text) <= max_words:
         return [text]
-    if not breaks:  # cut between units: words, or characters of unspaced scripts
-        starts = [unit.start() for unit in _UNIT.finditer(text)]
-        cuts = [0, *starts[max_words::max_words], len(text)]
-        return [piece for a, b in pairwise(cuts) if (piece := text[a:b].strip())]
+    if not breaks:
+        return _by_units(text, max_words)
     units = [unit for part in breaks[0].split(text) if (unit := part.strip())]
     chunks: list[str] = []
     current = ""

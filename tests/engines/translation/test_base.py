@@ -72,3 +72,13 @@ def test_chinese_clauses_packed_together_get_no_space() -> None:
     text = "今天天气很好，我们去公园散步吧，然后回家。"  # noqa: RUF001 - Chinese punctuation
 
     assert split_for_translation(text, 16) == ["今天天气很好，我们去公园散步吧，", "然后回家。"]  # noqa: RUF001
+
+
+def test_korean_keeps_its_spaces_and_words() -> None:
+    sentences = "안녕하세요 여러분. 오늘은 날씨가 좋네요. 우리는 공원에 갑니다."
+    run_on = "그래서 우리는, 공원에 갔습니다 그리고 집에 왔습니다"
+
+    assert split_for_translation(sentences, 20) == ["안녕하세요 여러분. 오늘은 날씨가 좋네요.", "우리는 공원에 갑니다."]
+    pieces = split_for_translation(run_on, 8)
+    assert " ".join(pieces).split() == run_on.split()  # no word cut in two
+    assert split_for_translation("See, 東京，大阪。", 4) == ["See, 東京，", "大阪。"]  # noqa: RUF001 - a Latin word keeps its space
