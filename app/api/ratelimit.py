@@ -7,9 +7,9 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import Request
+from fastapi import Depends, Request
 from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
@@ -96,7 +96,7 @@ SCOPE_OF_KIND: dict[JobKind, Scope] = {
 }
 
 
-def retry_admission(request: Request, settings: Settings, user_id: int) -> Callable[[Job], None]:
+def retry_admission(request: Request, settings: SettingsDep, user: CurrentUser) -> Callable[[Job], None]:
     """What ``job_service.retry`` calls once a job is known to be retryable: count the retry as a submission of
     its kind, since it queues the whole job again (hours of audio, say), so cancelling and retrying must not get
     round the limit on submitting. Refused retries (404, 409) are not counted."""
@@ -104,9 +104,12 @@ def retry_admission(request: Request, settings: Settings, user_id: int) -> Calla
     def admit(job: Job) -> None:
         if settings.rate_limit_enabled:
             scope = SCOPE_OF_KIND[JobKind(job.kind)]
-            request.app.state.rate_limiter.check(limit_for(settings, scope), scope, f"user:{user_id}")
+            request.app.state.rate_limiter.check(limit_for(settings, scope), scope, f"user:{user.id}")
 
     return admit
+
+
+RetryAdmission = Annotated[Callable[[Job], None], Depends(retry_admission)]
 
 
 def charge_batch(request: Request, settings: Settings, user_id: int, scope: Scope, jobs: int) -> None:

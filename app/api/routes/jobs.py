@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from app.api.deps import CurrentUser, JobId, OutboxDep, PageLimit, PageOffset, SessionDep, SettingsDep, StorageDep
 from app.api.presenters import job_public
-from app.api.ratelimit import retry_admission
+from app.api.ratelimit import RetryAdmission
 from app.core.errors import InvalidJobState, RateLimited, ResourceNotFound
 from app.models.job import JobKind, JobStatus
 from app.schemas.job import JobPublic, JobsPublic
@@ -56,7 +56,7 @@ def cancel_job(
 )
 def retry_job(
     job_id: JobId,
-    request: Request,
+    admit: RetryAdmission,
     session: SessionDep,
     settings: SettingsDep,
     storage: StorageDep,
@@ -64,6 +64,5 @@ def retry_job(
     user: CurrentUser,
 ) -> JobPublic:
     """Run a failed or cancelled job again (counted as a submission of its kind)."""
-    admit = retry_admission(request, settings, user.id)
     job = job_service.retry(session, outbox, owner_id=user.id, job_id=job_id, admit=admit)
     return job_public(job, storage, settings.download_url_expire_seconds)

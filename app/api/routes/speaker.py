@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
@@ -18,7 +18,7 @@ from app.api.deps import (
     StorageDep,
 )
 from app.api.presenters import download_name, speaker_public
-from app.api.ratelimit import limit_by_user, retry_admission
+from app.api.ratelimit import RetryAdmission, limit_by_user
 from app.core.config import Settings
 from app.core.errors import (
     InvalidAudio,
@@ -200,7 +200,7 @@ def get_rttm(
 )
 def retry_speaker_job(
     job_id: JobId,
-    request: Request,
+    admit: RetryAdmission,
     session: SessionDep,
     settings: SettingsDep,
     storage: StorageDep,
@@ -208,7 +208,6 @@ def retry_speaker_job(
     user: CurrentUser,
 ) -> SpeakerJobPublic:
     """Run a failed or cancelled job again."""
-    admit = retry_admission(request, settings, user.id)
     job = job_service.retry(session, outbox, owner_id=user.id, job_id=job_id, kinds=KINDS, admit=admit)
     return speaker_public(job, storage, settings.download_url_expire_seconds)
 

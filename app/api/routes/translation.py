@@ -18,7 +18,7 @@ from app.api.deps import (
     UrlPolicyDep,
 )
 from app.api.presenters import batch_state, download_name, translation_public
-from app.api.ratelimit import charge_batch, limit_by_user, retry_admission
+from app.api.ratelimit import RetryAdmission, charge_batch, limit_by_user
 from app.core.config import MAX_BATCH_JOBS
 from app.core.errors import (
     InvalidAudio,
@@ -232,7 +232,7 @@ def get_transcript(
 )
 def retry_translation(
     job_id: JobId,
-    request: Request,
+    admit: RetryAdmission,
     session: SessionDep,
     settings: SettingsDep,
     storage: StorageDep,
@@ -240,7 +240,6 @@ def retry_translation(
     user: CurrentUser,
 ) -> TranslationJobPublic:
     """Run a failed or cancelled job again."""
-    admit = retry_admission(request, settings, user.id)
     job = job_service.retry(session, outbox, owner_id=user.id, job_id=job_id, kinds=KINDS, admit=admit)
     return translation_public(job, storage, settings.download_url_expire_seconds)
 

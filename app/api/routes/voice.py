@@ -16,7 +16,7 @@ from app.api.deps import (
     StorageDep,
 )
 from app.api.presenters import batch_state, clone_job_public, clone_status_public, voice_public
-from app.api.ratelimit import charge_batch, limit_by_user, retry_admission
+from app.api.ratelimit import RetryAdmission, charge_batch, limit_by_user
 from app.core.config import MAX_BATCH_JOBS
 from app.core.errors import InvalidAudio, InvalidJobState, PayloadTooLarge, RateLimited, ResourceNotFound
 from app.engines.synthesis import VOICE_CATALOGUE
@@ -262,7 +262,7 @@ def get_clone_status(
 )
 def retry_clone(
     job_id: JobId,
-    request: Request,
+    admit: RetryAdmission,
     session: SessionDep,
     settings: SettingsDep,
     storage: StorageDep,
@@ -270,7 +270,6 @@ def retry_clone(
     user: CurrentUser,
 ) -> CloneStatusPublic:
     """Run a failed or cancelled cloning job again."""
-    admit = retry_admission(request, settings, user.id)
     job = job_service.retry(session, outbox, owner_id=user.id, job_id=job_id, kinds=KINDS, admit=admit)
     return clone_status_public(job, storage, settings.download_url_expire_seconds)
 
