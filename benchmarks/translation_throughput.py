@@ -4,7 +4,7 @@ A file of at least ten minutes is built by concatenating the real test recording
   (a) by bare faster-whisper in this process, sequentially (``WhisperModel.transcribe``: beam 5, word timestamps,
       VAD), and
   (b) through the running service (embedded, as ``make run`` starts it): upload -> job -> transcript, which decodes
-      in windows and batches speech chunks (``WHISPER_BATCH_SIZE``).
+      in windows and batches speech chunks (``WHISPER_BATCH_SIZE``), two batches at once (``WHISPER_WORKERS``).
 Prints both real-time factors and the speed-up, the WER of both on jfk.flac, and how much of the speech (by
 voice-activity detection) each left without a word: the speed-up must not cost accuracy or drop speech.
 
@@ -26,6 +26,7 @@ import jiwer
 
 from app.core.config import Settings
 from app.engines.bundled import resolve_whisper_model
+from app.engines.device import decoder_layout
 from app.engines.speech_chunks import missed_speech
 from app.pipelines.audio import SAMPLE_RATE, decode_audio
 from benchmarks.recordings import concatenated_speech, write_flac
@@ -121,10 +122,11 @@ def main() -> int:
         seconds = write_flac(concatenated_speech(args.testdata, args.minutes * 60), long_file)
         jfk = args.testdata / "jfk.flac"
         model_dir = resolve_whisper_model(settings.whisper_model, settings.model_cache)
+        workers, threads = decoder_layout("cpu", settings.whisper_workers, settings.cpu_threads)
         print(
             f"translation throughput: {seconds / 60:.1f} min of real speech, "
             f"whisper {settings.whisper_model} cpu/int8, beam {settings.whisper_beam_size}, "
-            f"service batch {settings.whisper_batch_size}"
+            f"service batch {settings.whisper_batch_size}, {workers} workers of {threads} threads"
         )
 
         service_jfk, service = through_service([jfk, long_file], work / "service-data", settings.model_cache)

@@ -114,7 +114,9 @@ class Settings(BaseSettings):
     whisper_batch_size: int = Field(default=8, ge=1)
     """Speech chunks decoded at once (batched inference); 1 decodes sequentially."""
     cpu_threads: int = Field(default=0, ge=0)
-    """Threads per model on CPU; 0 lets the runtime choose."""
+    """Threads per model on CPU; 0 lets the runtime choose (for Whisper: the cores shared among its workers)."""
+    whisper_workers: int = Field(default=0, ge=0)
+    """Batches of speech Whisper decodes at once; 0: two on a CPU (each may use every core), one on a GPU."""
     cuda_visible_devices: str | None = None
     """The GPUs the service may use. Read as a setting so that a value in ``.env`` reaches the workers too (the
     CLI exports it before any model loads); unset, the environment decides."""

@@ -15,7 +15,7 @@ from pathlib import Path
 from app.core.config import Settings
 from app.core.metrics import MODEL_LOAD_SECONDS
 from app.engines.bundled import resolve_whisper_model
-from app.engines.device import resolve_device
+from app.engines.device import decoder_layout, resolve_device
 from app.engines.speaker import (
     Diarizer,
     DVectorEmbedder,
@@ -160,14 +160,24 @@ class EngineRegistry:
         started = time.perf_counter()
         model_path = resolve_whisper_model(settings.whisper_model, settings.model_cache)
         device, compute_type = resolve_device(settings.device_strategy)
+        workers, threads = decoder_layout(device, settings.whisper_workers, settings.cpu_threads)
         transcriber = FasterWhisperTranscriber(
             model_path,
             device=device,
             compute_type=settings.whisper_compute_type or compute_type,
-            cpu_threads=settings.cpu_threads,
+            cpu_threads=threads,
+            num_workers=workers,
             model_name=Path(settings.whisper_model).name,
         )
         elapsed = time.perf_counter() - started
         MODEL_LOAD_SECONDS.labels(transcriber.name).observe(elapsed)
-        logger.info("loaded %s on %s (%s) in %.1f s", transcriber.name, device, compute_type, elapsed)
+        logger.info(
+            "loaded %s on %s (%s, %d workers x %d threads) in %.1f s",
+            transcriber.name,
+            device,
+            compute_type,
+            workers,
+            threads,
+            elapsed,
+        )
         return transcriber

@@ -38,8 +38,8 @@ class FasterWhisperTranscriber:
         model_path: a local CTranslate2 Whisper model folder (never a hub name).
         device: ``cpu`` or ``cuda``.
         compute_type: CTranslate2 compute type, e.g. ``int8`` or ``float16``.
-        cpu_threads: threads per model on CPU; 0 lets the runtime choose.
-        num_workers: parallel transcriptions the model accepts.
+        cpu_threads: threads of each model worker on CPU; 0 lets the runtime choose.
+        num_workers: model workers: batched decoding keeps this many batches in flight at once.
         model_name: the name used in ``name`` and metrics; defaults to the folder name.
 
     Raises:
@@ -75,6 +75,7 @@ class FasterWhisperTranscriber:
             # The folder is the operator's business; users only learn that the model is unavailable.
             logger.error("could not load the Whisper model from %s: %s", model_path, exc)
             raise ModelNotAvailable("The speech recognition model could not be loaded") from exc
+        self._workers = num_workers
         self._lock = threading.Lock()
         self._batched: LanguageTaggingPipeline | None = None
 
@@ -123,9 +124,9 @@ class FasterWhisperTranscriber:
 
         with self._lock:
             if self._batched is None:
-                self._batched = LanguageTaggingPipeline(self._model)
+                self._batched = LanguageTaggingPipeline(self._model, parallel=self._workers)
             pipeline = self._batched
-        pipeline.chunk_languages, pipeline.last_speech_timestamp, pipeline.batch_segments = {}, 0.0, deque()
+        pipeline.chunk_languages, pipeline.batch_segments = {}, deque()
         # faster-whisper's own voice-activity settings for batching: batching needs speech chunks.
         vad = get_speech_timestamps(
             audio, VadOptions(max_speech_duration_s=MAX_CHUNK_SECONDS, min_silence_duration_ms=160)

@@ -10,18 +10,25 @@ not cover is decoded again as clips of its own, each with its own language; a cl
 that still yields nothing confident gets one more try in the recording's language. Repetition loops and decoded
 silence, which faster-whisper's sequential decoding would decode again at a higher temperature, are dropped first,
 so the speech they stood for is decoded again too, as a clip of its own.
+
+Batches are decoded on ``parallel`` threads at once (CTranslate2 runs that many model workers) and handed on in
+order: a batch's decoder steps are too small to keep every core busy, and one batch's work in Python overlaps the
+other's inference (see ``app.engines.device.decoder_layout`` for what it gained).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from bisect import bisect_right
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 from faster_whisper import BatchedInferencePipeline, WhisperModel
+from faster_whisper.transcribe import Segment, Word
 
 from app.engines.speech_chunks import Span, SpeechChunk, missed_speech, repair_clips
 
@@ -40,11 +47,20 @@ Tagged = tuple[Any, str]
 
 
 class _DetectionRecorder:
-    """Wraps the CTranslate2 model and remembers the last ``detect_language`` answer."""
+    """Wraps the CTranslate2 model and remembers, per thread, the last ``detect_language`` answer."""
 
     def __init__(self, inner: Any) -> None:
         self._inner = inner
-        self.last: list[list[tuple[str, float]]] = []
+        self._local = threading.local()
+
+    @property
+    def last(self) -> list[list[tuple[str, float]]]:
+        answer: list[list[tuple[str, float]]] = getattr(self._local, "last", [])
+        return answer
+
+    @last.setter
+    def last(self, answer: list[list[tuple[str, float]]]) -> None:
+        self._local.last = answer
 
     def detect_language(self, *args: Any, **kwargs: Any) -> Any:
         self.last = self._inner.detect_language(*args, **kwargs)
@@ -54,30 +70,111 @@ class _DetectionRecorder:
         return getattr(self._inner, name)
 
 
-class LanguageTaggingPipeline(BatchedInferencePipeline):  # type: ignore[misc]
-    """``BatchedInferencePipeline`` that maps each chunk (by its ``seek``) to ``(language, probability)``."""
+Decoded = tuple[list[list[dict[str, Any]]], dict[int, tuple[str, float]]]
+"""One batch's segments per chunk, and each chunk's detected language by its seek."""
 
-    def __init__(self, model: WhisperModel) -> None:
+
+class LanguageTaggingPipeline(BatchedInferencePipeline):  # type: ignore[misc]
+    """``BatchedInferencePipeline`` that maps each chunk (by its ``seek``) to ``(language, probability)`` and
+    decodes ``parallel`` batches at once.
+
+    Args:
+        model: the loaded model; it should run ``parallel`` workers (``WhisperModel(num_workers=...)``).
+        parallel: batches in flight at once.
+    """
+
+    def __init__(self, model: WhisperModel, *, parallel: int = 1) -> None:
+        self._local = threading.local()
         if not isinstance(model.model, _DetectionRecorder):
             model.model = _DetectionRecorder(model.model)
         super().__init__(model)
         self._recorder: _DetectionRecorder = model.model
+        self._parallel = max(1, parallel)
         self.chunk_languages: dict[int, tuple[str, float]] = {}
         self.batch_segments: deque[int] = deque()
-        """How many segments each batch decoded so far yields, oldest first: faster-whisper yields a batch's
-        segments one for one right after decoding it, so a reader knows a batch is complete without asking for
-        the next segment, which would decode the next batch first."""
+        """How many segments each batch decoded so far yields, oldest first: a batch's segments are yielded one
+        for one right after it is handed on, so a reader knows a batch is complete without asking for the next
+        segment, which would wait for the next batch first."""
 
-    def forward(self, features: Any, tokenizer: Any, chunks_metadata: Any, options: Any) -> Any:
+    @property
+    def last_speech_timestamp(self) -> float:
+        """Where the previous speech ended, for the word alignment of the batch this thread decodes."""
+        value: float = getattr(self._local, "last_speech", 0.0)
+        return value
+
+    @last_speech_timestamp.setter
+    def last_speech_timestamp(self, value: float) -> None:
+        self._local.last_speech = value
+
+    def _decode(self, features: Any, tokenizer: Any, chunks_metadata: Any, options: Any) -> Decoded:
+        """One batch, on a decoding thread. Its chunks follow each other on the packed timeline, so the speech
+        before the batch ends where its first chunk starts: word alignment starts from there rather than from the
+        previous batch's last word, which another thread may still be decoding."""
         self._recorder.last = []
-        outputs = super().forward(features, tokenizer, chunks_metadata, options)
-        self.batch_segments.append(sum(len(result) for result in outputs))
+        self.last_speech_timestamp = float(chunks_metadata[0]["offset"])
+        outputs = self.forward(features, tokenizer, chunks_metadata, options)
+        languages: dict[int, tuple[str, float]] = {}
         if options.multilingual:
             for metadata, ranked in zip(chunks_metadata, self._recorder.last, strict=True):
                 token, probability = ranked[0]
-                seek = int(metadata["offset"] * self.model.frames_per_second)
-                self.chunk_languages[seek] = (token.strip("<|>"), float(probability))
-        return outputs
+                languages[int(metadata["offset"] * self.model.frames_per_second)] = (token.strip("<|>"), probability)
+        return outputs, languages
+
+    def _batched_segments_generator(
+        self,
+        features: Any,
+        tokenizer: Any,
+        chunks_metadata: Any,
+        batch_size: int,
+        options: Any,
+        log_progress: bool,
+    ) -> Iterator[Segment]:
+        """faster-whisper's generator of segments, batch by batch in order, with up to ``parallel`` batches
+        decoding ahead of the one being read."""
+        starts = iter(range(0, len(features), batch_size))
+        index = 0
+        with ThreadPoolExecutor(self._parallel, thread_name_prefix="whisper-batch") as pool:
+            ahead: deque[Future[Decoded]] = deque()
+
+            def start_next() -> None:
+                if (first := next(starts, None)) is not None:
+                    end = first + batch_size
+                    ahead.append(
+                        pool.submit(self._decode, features[first:end], tokenizer, chunks_metadata[first:end], options)
+                    )
+
+            for _ in range(self._parallel):
+                start_next()
+            try:
+                while ahead:
+                    outputs, languages = ahead.popleft().result()
+                    start_next()
+                    self.chunk_languages.update(languages)
+                    self.batch_segments.append(sum(len(result) for result in outputs))
+                    for result in outputs:
+                        for segment in result:
+                            index += 1
+                            yield _segment(index, segment, options)
+            finally:
+                for future in ahead:  # a reader that stops early (a cancelled job) leaves nothing running
+                    future.cancel()
+
+
+def _segment(index: int, decoded: dict[str, Any], options: Any) -> Segment:
+    """A faster-whisper ``Segment`` from one decoded sub-segment, as its own batched generator builds it."""
+    return Segment(
+        seek=decoded["seek"],
+        id=index,
+        text=decoded["text"],
+        start=round(decoded["start"], 3),
+        end=round(decoded["end"], 3),
+        words=[Word(**word) for word in decoded["words"]] if options.word_timestamps else None,
+        tokens=decoded["tokens"],
+        avg_logprob=decoded["avg_logprob"],
+        no_speech_prob=decoded["no_speech_prob"],
+        compression_ratio=decoded["compression_ratio"],
+        temperature=options.temperatures[0],
+    )
 
 
 def hallucinated(segment: Any) -> bool:
@@ -214,13 +311,8 @@ class CheckedDecoding:
         logger.info("decoding again %.1f s of speech left without words", sum(end - start for start, end in spans))
         pipeline = self._pipeline
         language = self._recording_language()
-        languages, last_speech, counts = (
-            pipeline.chunk_languages,
-            pipeline.last_speech_timestamp,
-            pipeline.batch_segments,
-        )
-        # Word timing starts afresh: the main decoding's last word lies on the packed timeline, far ahead.
-        pipeline.chunk_languages, pipeline.last_speech_timestamp, pipeline.batch_segments = {}, 0.0, deque()
+        languages, counts = pipeline.chunk_languages, pipeline.batch_segments
+        pipeline.chunk_languages, pipeline.batch_segments = {}, deque()
         try:
             decoded, _info = pipeline.transcribe(
                 self._audio,
@@ -236,11 +328,7 @@ class CheckedDecoding:
             ]
             found = pipeline.chunk_languages
         finally:
-            pipeline.chunk_languages, pipeline.last_speech_timestamp, pipeline.batch_segments = (
-                languages,
-                last_speech,
-                counts,
-            )
+            pipeline.chunk_languages, pipeline.batch_segments = languages, counts
         tagged = [(segment, found.get(segment.seek, (language, 0.0))[0] if detect else language) for segment in kept]
         foreign = [span for span in spans if found.get(self._seek(span[0]), (language, 0.0))[0] != language]
         return tagged, foreign

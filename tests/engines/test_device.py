@@ -33,3 +33,27 @@ def test_unknown_strategy() -> None:
 
 def test_gpu_available_is_a_bool() -> None:
     assert isinstance(device.gpu_available(), bool)
+
+
+@pytest.mark.parametrize(
+    ("device_name", "workers", "threads", "cores", "expected"),
+    [
+        ("cpu", 0, 0, 2, (2, 2)),
+        ("cpu", 0, 0, 16, (2, 16)),
+        ("cpu", 0, 0, 1, (1, 1)),
+        ("cpu", 1, 0, 8, (1, 8)),
+        ("cpu", 3, 2, 8, (3, 2)),
+        ("cuda", 0, 0, 16, (1, 0)),
+        ("cuda", 2, 0, 16, (2, 0)),
+    ],
+)
+def test_decoder_layout_fills_in_what_was_left_to_choose(
+    device_name: str, workers: int, threads: int, cores: int, expected: tuple[int, int]
+) -> None:
+    assert device.decoder_layout(device_name, workers, threads, cores) == expected
+
+
+def test_decoder_layout_reads_the_cores_this_process_may_use() -> None:
+    workers, threads = device.decoder_layout("cpu", 0, 0)
+
+    assert 1 <= workers <= device.AUTO_CPU_WORKERS and threads >= workers

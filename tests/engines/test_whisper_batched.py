@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from app.engines.bundled import bundled_whisper_base
 from app.engines.transcriber import TranscriptionOptions
 from app.engines.whisper import FasterWhisperTranscriber
 from app.engines.whisper_batched import looped
@@ -43,6 +44,27 @@ def test_a_language_switch_inside_a_chunk_loses_no_speech(
     assert "ask not what your country can do for you" in normalise(segments[0].text), seen
     assert [s.start for s in segments] == sorted(s.start for s in segments)
     assert [s.id for s in segments] == list(range(1, len(segments) + 1))
+
+
+def test_batches_decoded_side_by_side_give_the_same_transcript(
+    whisper_base: FasterWhisperTranscriber, model_cache_dir: Path, testdata_dir: Path
+) -> None:
+    """Two model workers decoding batches at once hand on exactly what one worker decodes, in the same order:
+    words, timings, each chunk's language and the speech decoded again (the language switch inside a chunk)."""
+    side_by_side = FasterWhisperTranscriber(
+        bundled_whisper_base(model_cache_dir), device="cpu", compute_type="int8", cpu_threads=1, num_workers=2
+    )
+    jfk = decode_audio(testdata_dir / "jfk.flac")
+    audio = np.concatenate([jfk, decode_audio(testdata_dir / "multilingual_en_de.mp3"), jfk])
+    options = TranscriptionOptions(batch_size=2)
+
+    def decoded(transcriber: FasterWhisperTranscriber) -> list[tuple[object, ...]]:
+        stream, _info = transcriber.transcribe(audio, options)
+        return [(s.id, s.start, s.end, s.language, s.text, [(w.start, w.end, w.word) for w in s.words]) for s in stream]
+
+    one = decoded(whisper_base)
+    assert len(one) > 4 and {segment[3] for segment in one} == {"en", "de"}
+    assert decoded(side_by_side) == one
 
 
 def test_a_repetition_loop_is_dropped_and_its_speech_decoded_again(

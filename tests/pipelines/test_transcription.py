@@ -147,10 +147,11 @@ def test_windowed_transcription_keeps_absolute_time(
 
 
 def test_batched_progress_arrives_while_the_file_is_still_being_decoded(
-    whisper_base: FasterWhisperTranscriber, testdata_dir: Path, monkeypatch: pytest.MonkeyPatch
+    whisper_base: FasterWhisperTranscriber, testdata_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """Segments, progress and the chance to stop a cancelled job come batch by batch: a minute of speech is not
-    decoded in one batch of all its chunks, and its first chunk is reported before the next is decoded."""
+    """Segments, progress and the chance to stop a cancelled job come batch by batch: two minutes of speech are not
+    decoded in one batch of all their chunks, and its first chunk is reported before the decoding runs more than one
+    batch ahead of it (the next batch decodes while the first is handed on)."""
     events: list[tuple[str, float]] = []
     decode_batch = LanguageTaggingPipeline.forward
 
@@ -162,14 +163,14 @@ def test_batched_progress_arrives_while_the_file_is_still_being_decoded(
         events.append((step, completed or 0.0))
 
     monkeypatch.setattr(LanguageTaggingPipeline, "forward", forward)
-    TranscriptionPipeline(whisper_base).apply(
-        testdata_dir / "multilingual_en_de.mp3", TranscriptionOptions(batch_size=8), hook
-    )
+    twice = tmp_path / "twice.wav"
+    encode_audio(np.tile(decode_audio(testdata_dir / "multilingual_en_de.mp3"), 2), 16000, "wav", twice)
+    TranscriptionPipeline(whisper_base).apply(twice, TranscriptionOptions(batch_size=8), hook)
 
     batches = [index for index, (name, _) in enumerate(events) if name == "batch"]
-    assert len(batches) >= 2 and events[batches[0]][1] == 1
-    between = events[batches[0] : batches[1]]
-    assert any(name == "transcribing" and completed > 0 for name, completed in between), events
+    assert len(batches) >= 3 and events[batches[0]][1] == 1
+    before_the_third = events[batches[0] : batches[2]]
+    assert any(name == "transcribing" and completed > 0 for name, completed in before_the_third), events
 
 
 def test_windows_without_speech_do_not_lower_the_language_probability(
