@@ -1,4 +1,4 @@
-"""Command line: ``audio-api serve | worker | migrate | run``.
+"""Command line: ``audio-api serve | worker | migrate | run | recover | check-models``, and account commands.
 
 ``run`` is what ``make run`` calls: migrate, then supervise one API server and one worker consuming every queue,
 on the embedded defaults unless the environment says otherwise. The scripts in ``scripts/`` wrap these commands.
@@ -126,6 +126,38 @@ def recover() -> None:
         uow.commit(session)
     engine.dispose()
     typer.echo(f"requeued {count} unfinished job(s)")
+
+
+def _set_account_active(email: str, active: bool) -> None:
+    from app.core.errors import ResourceNotFound
+    from app.db import uow
+    from app.db.session import build_engine, build_session_factory
+    from app.services.users import user_service
+
+    engine = build_engine(get_settings().sqlalchemy_url)
+    try:
+        with build_session_factory(engine)() as session:
+            user = user_service.set_active(session, email=email, active=active)
+            uow.commit(session)
+            typer.echo(f"{user.email}: {'active' if active else 'deactivated'}")
+    except ResourceNotFound as missing:
+        typer.echo(f"{missing.message}: {email}", err=True)
+        raise typer.Exit(1) from missing
+    finally:
+        engine.dispose()
+
+
+@cli.command("deactivate-user")
+def deactivate_user(email: Annotated[str, typer.Argument(help="The account's email")]) -> None:
+    """Stop an account at once: it can no longer sign in, its tokens and open progress streams stop working
+    (streams within ``PROGRESS_ACCOUNT_CHECK_SECONDS``), its jobs and files stay."""
+    _set_account_active(email, active=False)
+
+
+@cli.command("activate-user")
+def activate_user(email: Annotated[str, typer.Argument(help="The account's email")]) -> None:
+    """Let a deactivated account sign in again."""
+    _set_account_active(email, active=True)
 
 
 @cli.command("check-models")

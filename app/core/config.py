@@ -162,6 +162,9 @@ class Settings(BaseSettings):
     checks (or a Redis connection), so an unbounded number would let one user starve everyone's requests."""
     progress_signal_seconds: float = Field(default=0.02, gt=0)
     """Without Redis pub/sub: how often a WebSocket checks its owner's change signal (one stat, no query)."""
+    progress_account_check_seconds: float = Field(default=30.0, gt=0)
+    """How often an open progress WebSocket checks that its account still exists and is active: a deactivated
+    account stops streaming within this long, not only when its token expires."""
 
     cors_origins: list[str] = []
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.core.errors import EmailTaken, InvalidCredentials
+from app.core.errors import EmailTaken, InvalidCredentials, ResourceNotFound
 from app.core.security import DUMMY_HASH, hash_password, verify_password
 from app.models.user import User
 from app.schemas.user import UserCreate
@@ -43,6 +43,14 @@ class UserService:
             raise InvalidCredentials()
         if new_hash:
             user.hashed_password = new_hash
+        return user
+
+    def set_active(self, session: Session, *, email: str, active: bool) -> User:
+        """An inactive account keeps its data but can no longer sign in, and its tokens stop working at once."""
+        user = self.get_by_email(session, email=email)
+        if user is None:
+            raise ResourceNotFound("No such account", details={"email": email})
+        user.is_active = active
         return user
 
 

@@ -13,8 +13,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
+from typer.testing import CliRunner
 
-from app.core.config import Settings
+from app import cli
+from app.core.config import Settings, get_settings
 from app.core.security import create_token
 from app.main import create_app
 from app.services.downloads import download_signer
@@ -283,6 +285,44 @@ def test_one_user_may_hold_only_so_many_progress_sockets(make_settings: Settings
         counted(0)
         with client.websocket_connect(f"/ws/{token(1)}") as again:
             assert again.receive_json()["error_code"] == "TOKEN_EXPIRED"  # accepted: it streamed until expiry
+
+
+def test_a_deactivated_account_stops_at_once_and_can_be_let_back(
+    make_settings: SettingsFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``audio-api deactivate-user``: the account's token stops working for requests at once and its open progress
+    stream within ``PROGRESS_ACCOUNT_CHECK_SECONDS``, long before the token would expire."""
+    settings = make_settings(progress_account_check_seconds=0.2)
+    monkeypatch.setenv("DATABASE_URL", str(settings.database_url))
+    get_settings.cache_clear()
+    runner = CliRunner()
+    try:
+        with TestClient(create_app(settings)) as client:
+            email = register(client)
+            headers = auth_headers(client)
+            token = client.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD})
+            bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
+            with client.websocket_connect(f"/ws/{token.json()['access_token']}") as ws:
+                started = time.monotonic()
+                deactivated = runner.invoke(cli.cli, ["deactivate-user", email.upper()])
+                assert deactivated.exit_code == 0 and "deactivated" in deactivated.output
+                assert_error(client.get("/api/v1/voice/voices/", headers=bearer).json(), "INVALID_TOKEN")
+                assert ws.receive_json()["error_code"] == "INVALID_TOKEN"
+                with pytest.raises(WebSocketDisconnect) as closed:
+                    ws.receive_json()
+            assert closed.value.code == 4401 and time.monotonic() - started < 10
+            refused = client.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD})
+            assert refused.status_code == 401
+            assert client.get("/api/v1/voice/voices/", headers=headers).status_code == 200  # others are untouched
+
+            assert runner.invoke(cli.cli, ["activate-user", email]).exit_code == 0
+            again = client.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD})
+            assert again.status_code == 200
+            assert client.get("/api/v1/voice/voices/", headers=bearer).status_code == 200
+            unknown = runner.invoke(cli.cli, ["deactivate-user", random_email()])
+            assert unknown.exit_code == 1 and "No such account" in unknown.output
+    finally:
+        get_settings.cache_clear()
 
 
 def test_websocket_stream_ignores_what_the_client_sends(client: TestClient, settings: Settings) -> None:

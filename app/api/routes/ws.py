@@ -9,7 +9,7 @@ from fastapi import APIRouter, WebSocket
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import user_from_claims
-from app.core.errors import AppError, ResourceNotFound, TokenExpired, TooManyConnections
+from app.core.errors import AppError, InvalidToken, ResourceNotFound, TokenExpired, TooManyConnections
 from app.core.security import ACCESS_TOKEN_TYPE, decode_token
 from app.schemas.job import MAX_ROW_ID
 from app.services.jobs import job_service
@@ -52,13 +52,23 @@ def _authorise(websocket: WebSocket, token: str, raw_job_id: str | None) -> tupl
         return user.id, float(claims["exp"]), job_id
 
 
+def _account_usable(websocket: WebSocket, owner_id: int) -> bool:
+    with websocket.app.state.session_factory() as session:
+        try:
+            user_from_claims(session, {"sub": str(owner_id)})
+        except InvalidToken:
+            return False
+        return True
+
+
 @router.websocket("/ws/{token}")
 async def job_progress(websocket: WebSocket, token: str, job_id: str | None = None) -> None:
     """Push your jobs' progress: ``{job_id, status, progress, details: {step, time_remaining}}``.
 
     Optional ``?job_id=`` follows one job. A bad token closes with 4401, another user's job (or no job at all)
     with 4404, a user already holding ``PROGRESS_MAX_SOCKETS_PER_USER`` sockets with 4429; the stream ends with 4401
-    when the token expires, as any request with that token would then fail.
+    when the token expires or the account is deactivated (checked every ``PROGRESS_ACCOUNT_CHECK_SECONDS``), as any
+    request with that token would then fail.
     """
     await websocket.accept()
     try:
@@ -82,8 +92,8 @@ async def job_progress(websocket: WebSocket, token: str, job_id: str | None = No
 
 
 async def _stream(websocket: WebSocket, owner_id: int, expires_at: float, followed: int | None) -> None:
-    """Forward the owner's job events until the client leaves or the token expires."""
-    client_left = False
+    """Forward the owner's job events until the client leaves, the token expires or the account stops being usable."""
+    ended_by: AppError | None = TokenExpired()
     with anyio.move_on_after(max(0.0, expires_at - time.time())):
         async with anyio.create_task_group() as group:
 
@@ -91,11 +101,21 @@ async def _stream(websocket: WebSocket, owner_id: int, expires_at: float, follow
                 async for event in websocket.app.state.job_stream.events(owner_id, followed):
                     await websocket.send_json(event.model_dump(mode="json"))
 
+            async def watch_account() -> None:
+                nonlocal ended_by
+                while True:
+                    await anyio.sleep(websocket.app.state.settings.progress_account_check_seconds)
+                    if not await run_in_threadpool(_account_usable, websocket, owner_id):
+                        ended_by = InvalidToken()
+                        group.cancel_scope.cancel()
+                        return
+
             group.start_soon(forward)
+            group.start_soon(watch_account)
             # The client may send pings, text or binary; we only need to notice when it leaves.
             while (await websocket.receive())["type"] != "websocket.disconnect":
                 pass
-            client_left = True
+            ended_by = None
             group.cancel_scope.cancel()
-    if not client_left:
-        await _refuse(websocket, TokenExpired())
+    if ended_by is not None:
+        await _refuse(websocket, ended_by)
