@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -31,6 +30,7 @@ from app.services.job_stream import build_job_stream
 from app.services.jobs import TASK_ROUTES
 from app.services.outbox import JobOutbox
 from app.services.progress import build_publisher
+from app.services.progress_seats import build_progress_seats
 from app.storage import build_storage
 
 
@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.url_policy = UrlPolicy(settings.url_fetch_allowed_networks)
     app.state.rate_limiter = RateLimiter(settings.limiter_storage_url)
     app.state.job_stream = build_job_stream(settings, session_factory)
-    app.state.progress_sockets = Counter[int]()  # open progress WebSockets per user, in this process
+    app.state.progress_seats = build_progress_seats(settings)
     app.state.metric_collectors = [
         QueueCollector(lambda: _queue_counts(session_factory)),
         ResourceCollector(),

@@ -158,8 +158,9 @@ class Settings(BaseSettings):
     progress_poll_seconds: float = Field(default=1.0, gt=0)
     """Without Redis pub/sub: how often a WebSocket re-reads the job rows even when no change was signalled."""
     progress_max_sockets_per_user: int = Field(default=10, ge=1)
-    """Progress WebSockets one user may hold open at once, per API process: each costs the server a stream of
-    checks (or a Redis connection), so an unbounded number would let one user starve everyone's requests."""
+    """Progress WebSockets one user may hold open at once (across every API process where Redis is configured, see
+    ``app.services.progress_seats``): each costs the server a stream of checks (or a Redis connection), so an
+    unbounded number would let one user starve everyone's requests."""
     progress_signal_seconds: float = Field(default=0.02, gt=0)
     """Without Redis pub/sub: how often a WebSocket checks its owner's change signal (one stat, no query)."""
     progress_account_check_seconds: float = Field(default=30.0, gt=0)

@@ -248,8 +248,9 @@ def test_websocket_stream_ends_when_its_token_expires(client: TestClient, settin
 
 
 def test_one_user_may_hold_only_so_many_progress_sockets(make_settings: SettingsFactory) -> None:
+    """The cap holds across API processes: two apps sharing the Redis (as two server processes do) share it."""
     settings = make_settings(progress_max_sockets_per_user=2)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings)) as client, TestClient(create_app(settings)) as elsewhere:
         account = client.post("/api/v1/auth/register", json={"email": random_email(), "password": PASSWORD}).json()
 
         def token(seconds: float) -> str:
@@ -261,15 +262,15 @@ def test_one_user_may_hold_only_so_many_progress_sockets(make_settings: Settings
         def counted(expected: int) -> None:
             """Wait for the server's count: a socket is counted once its token is checked, just after the handshake
             the client has seen, and released just after its close."""
-            sockets = cast(FastAPI, client.app).state.progress_sockets
+            seats = cast(FastAPI, client.app).state.progress_seats
             deadline = time.monotonic() + 10
-            while sockets[account["id"]] != expected and time.monotonic() < deadline:
+            while seats.held(account["id"]) != expected and time.monotonic() < deadline:
                 time.sleep(0.01)
 
         other = auth_headers(client)["Authorization"].split()[1]
         with (
             client.websocket_connect(f"/ws/{token(2)}") as first,
-            client.websocket_connect(f"/ws/{token(2)}") as second,
+            elsewhere.websocket_connect(f"/ws/{token(2)}") as second,
         ):
             counted(2)
             with client.websocket_connect(f"/ws/{token(60)}") as third:
@@ -283,7 +284,7 @@ def test_one_user_may_hold_only_so_many_progress_sockets(make_settings: Settings
             # Both still stream, until their tokens expire; then their places are free again.
             assert first.receive_json()["error_code"] == second.receive_json()["error_code"] == "TOKEN_EXPIRED"
         counted(0)
-        with client.websocket_connect(f"/ws/{token(1)}") as again:
+        with elsewhere.websocket_connect(f"/ws/{token(1)}") as again:
             assert again.receive_json()["error_code"] == "TOKEN_EXPIRED"  # accepted: it streamed until expiry
 
 

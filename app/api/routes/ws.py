@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections import Counter
+from collections.abc import Callable
 
 import anyio
 from fastapi import APIRouter, WebSocket
@@ -13,6 +13,7 @@ from app.core.errors import AppError, InvalidToken, ResourceNotFound, TokenExpir
 from app.core.security import ACCESS_TOKEN_TYPE, decode_token
 from app.schemas.job import MAX_ROW_ID
 from app.services.jobs import job_service
+from app.services.progress_seats import ProgressSeats
 
 router = APIRouter(tags=["progress"])
 
@@ -66,7 +67,8 @@ async def job_progress(websocket: WebSocket, token: str, job_id: str | None = No
     """Push your jobs' progress: ``{job_id, status, progress, details: {step, time_remaining}}``.
 
     Optional ``?job_id=`` follows one job. A bad token closes with 4401, another user's job (or no job at all)
-    with 4404, a user already holding ``PROGRESS_MAX_SOCKETS_PER_USER`` sockets with 4429; the stream ends with 4401
+    with 4404, a user already holding ``PROGRESS_MAX_SOCKETS_PER_USER`` sockets (across every API process where
+    Redis is configured) with 4429; the stream ends with 4401
     when the token expires or the account is deactivated (checked every ``PROGRESS_ACCOUNT_CHECK_SECONDS``), as any
     request with that token would then fail.
     """
@@ -77,22 +79,23 @@ async def job_progress(websocket: WebSocket, token: str, job_id: str | None = No
         await _refuse(websocket, exc)
         return
 
-    sockets: Counter[int] = websocket.app.state.progress_sockets
-    limit = websocket.app.state.settings.progress_max_sockets_per_user
-    if sockets[owner_id] >= limit:
-        await _refuse(websocket, TooManyConnections(limit))
+    seats: ProgressSeats = websocket.app.state.progress_seats
+    seat = await run_in_threadpool(seats.take, owner_id)
+    if seat is None:
+        await _refuse(websocket, TooManyConnections(websocket.app.state.settings.progress_max_sockets_per_user))
         return
-    sockets[owner_id] += 1
     try:
-        await _stream(websocket, owner_id, expires_at, followed)
+        await _stream(websocket, owner_id, expires_at, followed, lambda: seats.renew(owner_id, seat))
     finally:
-        sockets[owner_id] -= 1
-        if sockets[owner_id] <= 0:
-            del sockets[owner_id]
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(seats.give_back, owner_id, seat)
 
 
-async def _stream(websocket: WebSocket, owner_id: int, expires_at: float, followed: int | None) -> None:
-    """Forward the owner's job events until the client leaves, the token expires or the account stops being usable."""
+async def _stream(
+    websocket: WebSocket, owner_id: int, expires_at: float, followed: int | None, renew_seat: Callable[[], None]
+) -> None:
+    """Forward the owner's job events until the client leaves, the token expires or the account stops being usable;
+    the socket's seat is renewed at each account check."""
     ended_by: AppError | None = TokenExpired()
     with anyio.move_on_after(max(0.0, expires_at - time.time())):
         async with anyio.create_task_group() as group:
@@ -109,6 +112,7 @@ async def _stream(websocket: WebSocket, owner_id: int, expires_at: float, follow
                         ended_by = InvalidToken()
                         group.cancel_scope.cancel()
                         return
+                    await run_in_threadpool(renew_seat)
 
             group.start_soon(forward)
             group.start_soon(watch_account)
