@@ -106,19 +106,24 @@ class LanguageTaggingPipeline(BatchedInferencePipeline):  # type: ignore[misc]
     def last_speech_timestamp(self, value: float) -> None:
         self._local.last_speech = value
 
-    def _decode(self, features: Any, tokenizer: Any, chunks_metadata: Any, options: Any) -> Decoded:
-        """One batch, on a decoding thread. Its chunks follow each other on the packed timeline, so the speech
-        before the batch ends where its first chunk starts: word alignment starts from there rather than from the
-        previous batch's last word, which another thread may still be decoding."""
+    def _decode(
+        self, features: Any, tokenizer: Any, chunks_metadata: Any, options: Any, after: float | None
+    ) -> tuple[Decoded, float]:
+        """One batch, on a decoding thread, and where its speech ends.
+
+        Word alignment trims an over-long first word after a pause, so it needs where the speech before the batch
+        ended: ``after``, the previous batch's last word, when batches are decoded one by one (as faster-whisper
+        does); with batches side by side that one may still be decoding, and the batch's first chunk start (never
+        earlier: chunks follow each other on the packed timeline) stands in for it."""
         self._recorder.last = []
-        self.last_speech_timestamp = float(chunks_metadata[0]["offset"])
+        self.last_speech_timestamp = float(chunks_metadata[0]["offset"]) if after is None else after
         outputs = self.forward(features, tokenizer, chunks_metadata, options)
         languages: dict[int, tuple[str, float]] = {}
         if options.multilingual:
             for metadata, ranked in zip(chunks_metadata, self._recorder.last, strict=True):
                 token, probability = ranked[0]
                 languages[int(metadata["offset"] * self.model.frames_per_second)] = (token.strip("<|>"), probability)
-        return outputs, languages
+        return (outputs, languages), self.last_speech_timestamp
 
     def _batched_segments_generator(
         self,
@@ -130,34 +135,38 @@ class LanguageTaggingPipeline(BatchedInferencePipeline):  # type: ignore[misc]
         log_progress: bool,
     ) -> Iterator[Segment]:
         """faster-whisper's generator of segments, batch by batch in order, with up to ``parallel`` batches
-        decoding ahead of the one being read."""
+        decoding ahead of the one being read.
+
+        A reader that stops early (a cancelled job) does not wait for the batches still decoding: those not started
+        are dropped, and one already on the model finishes on its own, its result unread."""
         starts = iter(range(0, len(features), batch_size))
         index = 0
-        with ThreadPoolExecutor(self._parallel, thread_name_prefix="whisper-batch") as pool:
-            ahead: deque[Future[Decoded]] = deque()
+        ended: float | None = 0.0 if self._parallel == 1 else None
+        pool = ThreadPoolExecutor(self._parallel, thread_name_prefix="whisper-batch")
+        ahead: deque[Future[tuple[Decoded, float]]] = deque()
 
-            def start_next() -> None:
-                if (first := next(starts, None)) is not None:
-                    end = first + batch_size
-                    ahead.append(
-                        pool.submit(self._decode, features[first:end], tokenizer, chunks_metadata[first:end], options)
-                    )
+        def start_next() -> None:
+            if (first := next(starts, None)) is not None:
+                end = first + batch_size
+                batch = (features[first:end], tokenizer, chunks_metadata[first:end], options, ended)
+                ahead.append(pool.submit(self._decode, *batch))
 
-            for _ in range(self._parallel):
+        for _ in range(self._parallel):
+            start_next()
+        try:
+            while ahead:
+                (outputs, languages), speech_end = ahead.popleft().result()
+                if self._parallel == 1:
+                    ended = speech_end
                 start_next()
-            try:
-                while ahead:
-                    outputs, languages = ahead.popleft().result()
-                    start_next()
-                    self.chunk_languages.update(languages)
-                    self.batch_segments.append(sum(len(result) for result in outputs))
-                    for result in outputs:
-                        for segment in result:
-                            index += 1
-                            yield _segment(index, segment, options)
-            finally:
-                for future in ahead:  # a reader that stops early (a cancelled job) leaves nothing running
-                    future.cancel()
+                self.chunk_languages.update(languages)
+                self.batch_segments.append(sum(len(result) for result in outputs))
+                for result in outputs:
+                    for segment in result:
+                        index += 1
+                        yield _segment(index, segment, options)
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _segment(index: int, decoded: dict[str, Any], options: Any) -> Segment:
