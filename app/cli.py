@@ -217,16 +217,7 @@ def run() -> None:
     raise typer.Exit(1 if failed and not stopping else 0)
 
 
-OPENMP_WAIT_POLICY = "PASSIVE"
-"""Whisper decodes two batches side by side on the same cores (``app.engines.device.decoder_layout``), and OpenMP
-threads that spin while they wait take the cores from each other's work: with spinning (``ACTIVE``) four minutes of
-speech took 19.8 s, with the runtime's default 12.8 s, with ``PASSIVE`` 11.3 s (two cores; jfk.flac alone 3.24,
-2.23 and 2.15 s). Set for every process the CLI starts, before any model library loads; an operator's own value
-stands."""
-
-
 def main() -> None:
-    os.environ.setdefault("OMP_WAIT_POLICY", OPENMP_WAIT_POLICY)
     cli()
 
 

@@ -114,7 +114,9 @@ class Settings(BaseSettings):
     whisper_batch_size: int = Field(default=8, ge=1)
     """Speech chunks decoded at once (batched inference); 1 decodes sequentially."""
     cpu_threads: int = Field(default=0, ge=0)
-    """Threads per model on CPU; 0 lets the runtime choose (for Whisper: the cores shared among its workers)."""
+    """Threads per model on CPU (for Whisper: per worker, see ``WHISPER_WORKERS``); 0 chooses: the runtime's
+    default, for Whisper every core up to 4 or ``OMP_NUM_THREADS``. With several worker processes on one host, set
+    it to the cores each should have."""
     whisper_workers: int = Field(default=0, ge=0)
     """Batches of speech Whisper decodes at once; 0: two on a CPU (each may use every core), one on a GPU."""
     cuda_visible_devices: str | None = None

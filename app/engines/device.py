@@ -51,12 +51,16 @@ def resolve_device(strategy: str) -> tuple[str, str]:
 
 
 AUTO_CPU_WORKERS = 2
+AUTO_CPU_THREADS = 4
+"""Most threads a worker takes when left to choose: CTranslate2's own default, so that a host running several
+worker processes (each its own model) is not handed processes x workers x every core."""
 
 
 def decoder_layout(device: str, workers: int, threads: int, cores: int | None = None) -> tuple[int, int]:
     """``(workers, threads per worker)`` for a CTranslate2 model: what was configured, with 0 filled in.
 
-    On a CPU two workers, each allowed every core. A batch's decoder steps are too small to keep all cores busy, so
+    On a CPU two workers, each allowed every core (up to ``AUTO_CPU_THREADS``, or ``OMP_NUM_THREADS`` where the
+    operator set it). A batch's decoder steps are too small to keep all cores busy, so
     two batches decoded side by side finish sooner than one after the other, while a short file, one batch alone,
     still has every core. Measured with Whisper base on two cores (workers x threads): four minutes of speech took
     16.4 s at 1 x 2, 12.2 s at 2 x 1, 12.8 s at 2 x 2 and 11.9 s at 3 x 1; jfk.flac alone 2.17 s at 1 x 2, 2.89 s
@@ -71,4 +75,6 @@ def decoder_layout(device: str, workers: int, threads: int, cores: int | None = 
     if device != "cpu":
         return workers or 1, threads
     available = cores or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
-    return workers or min(available, AUTO_CPU_WORKERS), threads or available
+    operator = os.environ.get("OMP_NUM_THREADS", "")
+    chosen = int(operator) if operator.isdigit() and int(operator) > 0 else min(available, AUTO_CPU_THREADS)
+    return workers or min(available, AUTO_CPU_WORKERS), threads or chosen

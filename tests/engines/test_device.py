@@ -39,9 +39,10 @@ def test_gpu_available_is_a_bool() -> None:
     ("device_name", "workers", "threads", "cores", "expected"),
     [
         ("cpu", 0, 0, 2, (2, 2)),
-        ("cpu", 0, 0, 16, (2, 16)),
+        ("cpu", 0, 0, 16, (2, 4)),
         ("cpu", 0, 0, 1, (1, 1)),
-        ("cpu", 1, 0, 8, (1, 8)),
+        ("cpu", 1, 0, 8, (1, 4)),
+        ("cpu", 1, 0, 3, (1, 3)),
         ("cpu", 3, 2, 8, (3, 2)),
         ("cuda", 0, 0, 16, (1, 0)),
         ("cuda", 2, 0, 16, (2, 0)),
@@ -51,6 +52,14 @@ def test_decoder_layout_fills_in_what_was_left_to_choose(
     device_name: str, workers: int, threads: int, cores: int, expected: tuple[int, int]
 ) -> None:
     assert device.decoder_layout(device_name, workers, threads, cores) == expected
+
+
+def test_decoder_layout_takes_the_operators_openmp_thread_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert device.decoder_layout("cpu", 0, 0, 16) == (2, 1)
+    assert device.decoder_layout("cpu", 0, 3, 16) == (2, 3)  # CPU_THREADS, where set, says more
+    monkeypatch.setenv("OMP_NUM_THREADS", "lots")
+    assert device.decoder_layout("cpu", 0, 0, 16) == (2, 4)
 
 
 def test_decoder_layout_reads_the_cores_this_process_may_use() -> None:
