@@ -68,9 +68,8 @@ async def job_progress(websocket: WebSocket, token: str, job_id: str | None = No
 
     Optional ``?job_id=`` follows one job. A bad token closes with 4401, another user's job (or no job at all)
     with 4404, a user already holding ``PROGRESS_MAX_SOCKETS_PER_USER`` sockets (across every API process where
-    Redis is configured) with 4429; the stream ends with 4401
-    when the token expires or the account is deactivated (checked every ``PROGRESS_ACCOUNT_CHECK_SECONDS``), as any
-    request with that token would then fail.
+    Redis is configured) with 4429; the stream ends with 4401 when the token expires or the account is deactivated
+    (checked every ``PROGRESS_ACCOUNT_CHECK_SECONDS``), as any request with that token would then fail.
     """
     await websocket.accept()
     try:
