@@ -27,7 +27,7 @@ import numpy as np
 
 from app.core.config import Settings
 from app.engines.bundled import resolve_whisper_model
-from app.engines.device import resolve_device
+from app.engines.device import decoder_layout, resolve_device
 from app.engines.transcriber import TranscriptionOptions
 from app.engines.whisper import FasterWhisperTranscriber
 from app.pipelines.audio import decode_audio
@@ -49,11 +49,13 @@ class BareEngine:
 
     def __init__(self, settings: Settings) -> None:
         device, compute_type = resolve_device(settings.device_strategy)
+        workers, threads = decoder_layout(device, settings.whisper_workers, settings.cpu_threads)
         self._engine = FasterWhisperTranscriber(
             resolve_whisper_model(settings.whisper_model, settings.model_cache),
             device=device,
             compute_type=settings.whisper_compute_type or compute_type,
-            cpu_threads=settings.cpu_threads,
+            cpu_threads=threads,
+            num_workers=workers,
         )
         self._options = TranscriptionOptions(
             beam_size=settings.whisper_beam_size, batch_size=settings.whisper_batch_size

@@ -172,12 +172,12 @@ class EngineRegistry:
         elapsed = time.perf_counter() - started
         MODEL_LOAD_SECONDS.labels(transcriber.name).observe(elapsed)
         logger.info(
-            "loaded %s on %s (%s, %d workers x %d threads) in %.1f s",
+            "loaded %s on %s (%s, %d workers x %s threads) in %.1f s",
             transcriber.name,
             device,
             compute_type,
             workers,
-            threads,
+            threads or "the runtime's default",
             elapsed,
         )
         return transcriber
