@@ -9,7 +9,8 @@ Each chunk is then checked against its speech regions (``app.engines.speech_chun
 not cover is decoded again as clips of its own, each with its own language; a clip detected as another language
 that still yields nothing confident gets one more try in the recording's language. Repetition loops and decoded
 silence, which faster-whisper's sequential decoding would decode again at a higher temperature, are dropped first,
-so the speech they stood for is decoded again too, as a clip of its own.
+so the speech they stood for is decoded again too, as a clip of its own. Text that only compresses like a loop is
+given that second try but not dropped: speech said again and again compresses just as well.
 
 Batches are decoded on ``parallel`` threads at once (CTranslate2 runs that many model workers) and handed on in
 order: a batch's decoder steps are too small to keep every core busy, and one batch's work in Python overlaps the
@@ -187,11 +188,20 @@ def _segment(index: int, decoded: dict[str, Any], options: Any) -> Segment:
 
 
 def hallucinated(segment: Any) -> bool:
-    """Decoded silence or a repetition loop, by the tests faster-whisper's sequential decoding applies (where they
-    make it decode again at a higher temperature), plus a short phrase said over and over (too short for the
-    compression-ratio test to see)."""
+    """Decoded silence or a short phrase said over and over (too short for the compression-ratio test to see): never
+    speech, on any try."""
     silence = segment.no_speech_prob > NO_SPEECH_THRESHOLD and segment.avg_logprob < LOG_PROB_THRESHOLD
-    return bool(silence or segment.compression_ratio > COMPRESSION_RATIO_THRESHOLD or looped(segment.text))
+    return bool(silence or looped(segment.text))
+
+
+def worth_another_try(segment: Any) -> bool:
+    """A first decoding that faster-whisper's sequential decoding would decode again: hallucinated, or text that
+    compresses like a repetition loop.
+
+    Speech said again and again (a refrain, a chant, a speaker repeating a sentence) compresses as well as a loop,
+    so compression alone never drops text: as faster-whisper keeps its best try when every temperature still
+    compresses, a second try that compresses as much is kept when it is confident."""
+    return hallucinated(segment) or segment.compression_ratio > COMPRESSION_RATIO_THRESHOLD
 
 
 def looped(text: str) -> bool:
@@ -275,7 +285,7 @@ class CheckedDecoding:
         # Each chunk is checked against its own words: a neighbour's word near its edge must not hide speech it
         # missed.
         own = {
-            index: [(segment, language) for segment, language in found.get(index, []) if not hallucinated(segment)]
+            index: [(segment, language) for segment, language in found.get(index, []) if not worth_another_try(segment)]
             for index in chunks
         }
         spans = {span: index for index in chunks for span in self._missed(self._chunks[index].regions, own[index])}

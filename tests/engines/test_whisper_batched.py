@@ -116,6 +116,23 @@ def test_a_repetition_loop_is_dropped_and_its_speech_decoded_again(
     assert transcript.language == "en"
 
 
+def test_speech_said_again_and_again_is_kept(whisper_base: FasterWhisperTranscriber, testdata_dir: Path) -> None:
+    """JFK's sentence six times over: each 30 s chunk's text compresses like a repetition loop (ratio above 3),
+    and dropping it for that alone once left two fragments of a minute of speech. It gets a second try, which is
+    confident and kept: every repetition is in the transcript, with its words."""
+    times = 6
+    audio = np.tile(decode_audio(testdata_dir / "jfk.flac"), times)
+
+    stream, _info = whisper_base.transcribe(audio, TranscriptionOptions(batch_size=8))
+    segments = list(stream)
+
+    seen = [(s.start, s.end, s.text) for s in segments]
+    text = normalise(" ".join(s.text for s in segments))
+    assert text.count("ask not what your country can do for you") == times, seen
+    assert all(s.words for s in segments), seen
+    assert segments[0].start < 1.0 and segments[-1].end > audio.size / SAMPLE_RATE - 3.0, seen
+
+
 def test_a_last_batch_with_fewer_chunks_is_decoded_too(
     whisper_base: FasterWhisperTranscriber, testdata_dir: Path
 ) -> None:
