@@ -55,3 +55,21 @@ def test_a_woman_whose_pitch_reads_an_octave_low_still_gets_a_womans_voice(
     # women; embedding and envelope both say otherwise, and together they outweigh it.
     assert pitch_hz < 120
     assert voice.engine == "kokoro" and voice.voice.startswith("jf_")
+
+
+def test_a_pitch_reading_mixed_with_octave_errors_leaves_the_stock_voice_its_own_pitch(
+    cloner: VoiceMatchingCloner, testdata_dir: Path
+) -> None:
+    samples = solo_speech(testdata_dir, "ami_train/trn06", "FEE083")
+    reading = world.pitch_stats(world.analyse(samples))
+
+    fitted = cloner.condition(reference_of(samples), "en")
+
+    # Harvest reads this far-field woman with a spread of nearly five semitones either way, low readings (octave
+    # errors) mixed with her own; moved to that pitch, the stock voice sounds less like her to the embedder than
+    # with its own pitch, the vocal-tract warp and the spectrum correction.
+    stock = cloner._stock_sample(StockVoice(*fitted["stock_voice"].split(":", 1)), "en").pitch
+    chosen = world.VoiceMatch.from_json(fitted["parameters"])
+    assert reading.spread > 1.5 * stock.spread
+    assert chosen.pitch == stock
+    assert any(chosen.correction)
