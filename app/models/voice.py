@@ -13,6 +13,8 @@ from app.db.base import Base, TimestampedMixin, UTCDateTime, utcnow
 
 class VoiceProfile(TimestampedMixin, Base):
     __tablename__ = "voice_profiles"
+    __table_args__ = {"sqlite_autoincrement": True}
+    """A deleted profile's id is never handed to a new one (see migration 0004)."""
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
