@@ -68,7 +68,11 @@ def get_outbox(request: Request) -> JobOutbox:
     return outbox
 
 
+BATCH_ID_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+"""How batch ids are written (``str(uuid.uuid4())``)."""
 JobId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="Job id")]
+BatchId = Annotated[str, Path(pattern=BATCH_ID_PATTERN, description="Batch id, as the batch submission returned it")]
+"""Checked before any query: a malformed id is a 422, never text the database refuses (a NUL byte on PostgreSQL)."""
 PageLimit = Annotated[int, Query(ge=1, le=200, description="Items per page")]
 PageOffset = Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

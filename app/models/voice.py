@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -9,6 +10,7 @@ from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, TimestampedMixin, UTCDateTime, utcnow
+from app.models.job import Job
 
 
 class VoiceProfile(TimestampedMixin, Base):
@@ -51,3 +53,17 @@ class VoiceUse(Base):
     language: Mapped[str] = mapped_column(String(8))
     engine: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, server_default=func.now(), index=True)
+
+    @classmethod
+    def of(cls, job: Job) -> VoiceUse:
+        """The entry for one run of a cloning job: its submission, or a retry, which speaks the text again."""
+        text: str = job.params["input_text"]
+        return cls(
+            voice_id=job.params["voice_id"],
+            user_id=job.owner_id,
+            job_id=job.id,
+            text_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            text_chars=len(text),
+            language=job.params["language"],
+            engine=job.params["engine"],
+        )

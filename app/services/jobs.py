@@ -23,7 +23,7 @@ from app.core.config import QUEUE_SPEAKER, QUEUE_TRANSLATION, QUEUE_VOICE
 from app.core.errors import InvalidJobState, JobInputGone, ResourceNotFound
 from app.db.base import utcnow
 from app.models.job import Job, JobKind, JobStatus
-from app.models.voice import VoiceProfile
+from app.models.voice import VoiceProfile, VoiceUse
 from app.pipelines.hooks import Progress
 from app.services.outbox import JobOutbox
 
@@ -199,6 +199,8 @@ class JobService:
             )
         if admit is not None:
             admit(job)
+        if job.kind == JobKind.VOICE_CLONE:
+            session.add(VoiceUse.of(job))
         self._enqueue(session, outbox, job)
         return job
 

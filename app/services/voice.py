@@ -10,7 +10,6 @@ reference (cosine of speaker embeddings).
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 import uuid
 from collections.abc import Callable, Sequence
@@ -182,6 +181,9 @@ class VoiceService:
         self, session: Session, *, owner_id: int, voice_id: int, changes: dict[str, Any], engine: EngineInfo
     ) -> VoiceProfile:
         profile = self.get_profile(session, owner_id=owner_id, voice_id=voice_id)
+        for required in ("name", "language"):
+            if required in changes and changes[required] is None:
+                raise InvalidInput(f"A voice profile keeps its {required}", details={"field": required})
         if "language" in changes:
             changes["language"] = _language(changes["language"], "language", engine) or profile.language
         for field, value in changes.items():
@@ -251,17 +253,7 @@ class VoiceService:
         job = job_service.create(
             session, outbox, owner_id=owner_id, kind=JobKind.VOICE_CLONE, params=params, batch_id=batch_id
         )
-        session.add(
-            VoiceUse(
-                voice_id=profile.id,
-                user_id=owner_id,
-                job_id=job.id,
-                text_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-                text_chars=len(text),
-                language=language,
-                engine=params["engine"],
-            )
-        )
+        session.add(VoiceUse.of(job))
         return job
 
     def submit_batch(

@@ -93,6 +93,8 @@ def test_batch_creates_one_job_per_file_under_one_id(
     assert followed["status"] == "pending" and followed["counts"] == {"pending": 2}
     other = client.get(f"/api/v1/translation/batches/{batch['batch_id']}", headers=auth_headers(client))
     assert other.status_code == 404
+    malformed = client.get("/api/v1/translation/batches/abc%00def", headers=headers)  # PostgreSQL refuses a NUL
+    assert malformed.status_code == 422 and malformed.json()["error_code"] == "VALIDATION_ERROR"
 
 
 def test_one_bad_file_refuses_the_whole_batch(client: TestClient, settings: Settings, testdata_dir: Path) -> None:

@@ -48,6 +48,13 @@ def test_profile_lifecycle(
     patched = client.patch(f"{VOICES}{voice['id']}", headers=headers, json={"name": "JFK", "language": "es"})
     assert patched.status_code == 200 and patched.json()["name"] == "JFK" and patched.json()["language"] == "es"
     assert client.patch(f"{VOICES}{voice['id']}", headers=headers, json={"language": "xx"}).status_code == 422
+    cleared = client.patch(f"{VOICES}{voice['id']}", headers=headers, json={"description": None})
+    assert cleared.status_code == 200 and cleared.json()["description"] is None
+    for required in ("name", "language"):
+        refused = client.patch(f"{VOICES}{voice['id']}", headers=headers, json={required: None})
+        assert_error(refused.json(), "INVALID_INPUT")
+        assert refused.status_code == 422 and refused.json()["details"] == {"field": required}
+    assert client.get(f"{VOICES}{voice['id']}", headers=headers).json()["name"] == "JFK"
 
     assert client.delete(f"{VOICES}{voice['id']}", headers=headers).status_code == 204
     assert client.get(f"{VOICES}{voice['id']}", headers=headers).status_code == 404
@@ -111,6 +118,14 @@ def test_cloning_job_is_queued_and_audited(
     assert page.headers["X-Total-Count"] == "3"
     stranger = client.get(f"/api/v1/voice/clone/batch/{batch.json()['batch_id']}", headers=auth_headers(client))
     assert stranger.status_code == 404
+    for malformed in ("abc%00def", "not-a-batch", batch.json()["batch_id"].upper()):
+        assert client.get(f"/api/v1/voice/clone/batch/{malformed}", headers=headers).status_code == 422
+
+    # A retry speaks the text again: the trail records it as a use of its own.
+    assert client.post(f"{CLONE}{job['id']}/cancel", headers=headers).status_code == 200
+    assert client.post(f"{CLONE}{job['id']}/retry", headers=headers).status_code == 200
+    trail = client.get(f"{VOICES}{voice['id']}/uses", headers=headers).json()
+    assert [use["job_id"] for use in trail].count(job["id"]) == 2 and len(trail) == 4
 
 
 def test_no_consent_and_bad_samples_store_nothing(

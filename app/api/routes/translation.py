@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, 
 from fastapi.responses import RedirectResponse
 
 from app.api.deps import (
+    BatchId,
     CatalogDep,
     CurrentUser,
     JobId,
@@ -166,7 +167,7 @@ def create_translation_batch(
 
 @router.get("/batches/{batch_id}", response_model=BatchPublic)
 def get_batch(
-    batch_id: str, session: SessionDep, settings: SettingsDep, storage: StorageDep, user: CurrentUser
+    batch_id: BatchId, session: SessionDep, settings: SettingsDep, storage: StorageDep, user: CurrentUser
 ) -> BatchPublic:
     """The jobs of one batch, to follow them together."""
     jobs, count = job_service.list(session, owner_id=user.id, kinds=KINDS, batch_id=batch_id, limit=MAX_BATCH_JOBS)

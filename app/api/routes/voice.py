@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Path, Request, Response, UploadFile, status
 
 from app.api.deps import (
+    BatchId,
     CurrentUser,
     EnginesDep,
     JobId,
@@ -160,7 +161,7 @@ def update_voice(
         session,
         owner_id=user.id,
         voice_id=voice_id,
-        changes=body.model_dump(exclude_unset=True, exclude_none=True),
+        changes=body.model_dump(exclude_unset=True),
         engine=engines.cloner_info(),
     )
     return voice_public(profile, storage, settings.download_url_expire_seconds)
@@ -237,7 +238,7 @@ def create_clone_batch(
 
 
 @router.get("/clone/batch/{batch_id}", response_model=CloneBatchPublic)
-def get_clone_batch(batch_id: str, session: SessionDep, user: CurrentUser) -> CloneBatchPublic:
+def get_clone_batch(batch_id: BatchId, session: SessionDep, user: CurrentUser) -> CloneBatchPublic:
     """The cloning jobs of one batch, to follow them together."""
     jobs, count = job_service.list(session, owner_id=user.id, kinds=KINDS, batch_id=batch_id, limit=MAX_BATCH_JOBS)
     if not count:
