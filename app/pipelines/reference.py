@@ -60,6 +60,12 @@ def _clipped_fraction(samples: np.ndarray) -> float:
     return float(np.mean(np.abs(samples) >= peak * 0.999))
 
 
+def _level_dbfs(pieces: list[np.ndarray]) -> float:
+    """RMS level of the pieces together, in dB below full scale (-200 for nothing)."""
+    samples = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
+    return 20 * float(np.log10(float(np.sqrt(np.mean(np.square(samples)))) + 1e-12)) if samples.size else -200.0
+
+
 def _loudness_normalised(samples: np.ndarray) -> tuple[np.ndarray, float]:
     import pyloudnorm
 
@@ -108,9 +114,10 @@ def clean_reference(path: Path, diarizer: Diarizer, limits: SampleLimits | None 
             clipped_fraction=round(clipped, 4),
         )
     audio = decode_audio(path, max_seconds=limits.max_seconds)
-    level = 20 * np.log10(float(np.sqrt(np.mean(np.square(audio)))) + 1e-12) if audio.size else -200.0
     diarization = diarizer.diarize(path, DiarizationOptions())
     times = diarization.speaking_time()
+    # The level of the speech alone: over the whole file, a minute of silence before a word made good speech "silent".
+    level = _level_dbfs([audio[int(t.start * SAMPLE_RATE) : int(t.end * SAMPLE_RATE)] for t in diarization.turns])
     if level < limits.min_level_dbfs or not times:
         raise _refuse("silent", "The sample holds no audible speech", level_dbfs=round(level, 1))
     main = max(times, key=lambda speaker: times[speaker])

@@ -32,6 +32,18 @@ def test_a_clean_single_speaker_sample_is_kept(diarizer: BundledDiarizer, testda
     assert pyloudnorm.Meter(16000).integrated_loudness(cleaned.samples.astype(np.float64)) == pytest.approx(-23, abs=1)
 
 
+def test_quiet_speech_after_a_long_silence_is_judged_by_the_speech(
+    diarizer: BundledDiarizer, testdata_dir: Path, tmp_path: Path
+) -> None:
+    quiet = decode_audio(testdata_dir / "jfk.flac") * 10 ** (-36 / 20)  # speech at -50 dBFS
+    late = np.concatenate([np.zeros(16000 * 60, dtype=np.float32), quiet])
+
+    cleaned = clean_reference(write(tmp_path, late), diarizer)
+
+    assert 8.0 < cleaned.speech_seconds <= 11.0
+    assert SampleLimits().min_level_dbfs < cleaned.quality["level_dbfs"] < -45
+
+
 @pytest.mark.parametrize("problem", ["too_short", "silent", "clipped", "multiple_speakers", "too_long"])
 def test_unusable_samples_say_what_to_fix(
     diarizer: BundledDiarizer, testdata_dir: Path, tmp_path: Path, problem: str
