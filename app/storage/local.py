@@ -21,6 +21,8 @@ from app.storage.base import (
     validate_prefix,
 )
 
+STAGING_ATTEMPTS = 3
+
 
 class LocalStorage:
     def __init__(self, root: Path, url_signer: UrlSigner) -> None:
@@ -49,8 +51,7 @@ class LocalStorage:
         ``content_type`` is not kept: local downloads get theirs from the API route that serves them.
         """
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+        fd, temp_name = _staging_file(path)
         total = 0
         try:
             with os.fdopen(fd, "wb") as file:
@@ -63,6 +64,7 @@ class LocalStorage:
         except BaseException:
             with suppress(FileNotFoundError):
                 os.unlink(temp_name)
+            self._prune(path.parent)
             raise
         return total
 
@@ -85,6 +87,7 @@ class LocalStorage:
         path = self._path(key)
         if not path.is_dir():
             path.unlink(missing_ok=True)
+            self._prune(path.parent)
 
     def delete_prefix(self, prefix: str) -> None:
         path = self._path(validate_prefix(prefix))
@@ -92,6 +95,17 @@ class LocalStorage:
             shutil.rmtree(path)
         else:
             path.unlink(missing_ok=True)
+        self._prune(path.parent)
+
+    def _prune(self, folder: Path) -> None:
+        """Remove ``folder`` and its parents while they are empty, up to the root: every upload has a folder of its
+        own, so deleted and refused uploads would otherwise leave empty folders behind without end."""
+        while folder != self._root and folder.is_relative_to(self._root):
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (or already gone): nothing above it is empty either
+                return
+            folder = folder.parent
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
@@ -119,3 +133,17 @@ def _read_chunks(file: BinaryIO, chunk_size: int) -> Iterator[bytes]:
     with file:
         while chunk := file.read(chunk_size):
             yield chunk
+
+
+def _staging_file(path: Path) -> tuple[int, str]:
+    """A hidden temp file beside ``path``, its folders made first. A concurrent deletion may prune a folder just
+    made before the file is in it, so that is tried again."""
+    attempts = STAGING_ATTEMPTS
+    while True:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+        except FileNotFoundError:
+            attempts -= 1
+            if attempts == 0:
+                raise

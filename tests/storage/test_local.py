@@ -94,6 +94,7 @@ def test_oversize_raises_and_leaves_nothing(storage: LocalStorage, root: Path) -
     with pytest.raises(PayloadTooLarge):
         storage.save("jobs/1/input.wav", [b"x" * 60, b"x" * 60], max_bytes=100)
     assert files_under(root) == []
+    assert list(root.iterdir()) == []  # nor the folders made for it
 
 
 def test_oversize_keeps_the_previous_object(storage: LocalStorage, root: Path) -> None:
@@ -148,6 +149,18 @@ def test_delete_and_delete_prefix(storage: LocalStorage, root: Path) -> None:
     storage.delete_prefix("jobs/1/")
 
     assert files_under(root) == ["jobs/10/c"]
+
+
+def test_deleting_a_folders_last_object_removes_the_empty_folders_above_it(storage: LocalStorage, root: Path) -> None:
+    for key in ["users/1/inputs/u1/a.wav", "users/1/inputs/u2/b.wav", "users/1/voices/v1/reference.wav"]:
+        storage.save(key, [b"x"])
+
+    storage.delete("users/1/inputs/u1/a.wav")
+    assert not (root / "users/1/inputs/u1").exists() and (root / "users/1/inputs/u2").is_dir()
+    storage.delete("users/1/inputs/u2/b.wav")
+    assert not (root / "users/1/inputs").exists() and (root / "users/1/voices/v1").is_dir()
+    storage.delete_prefix("users/1/voices/")
+    assert list(root.iterdir()) == [] and root.is_dir()
 
 
 def test_download_url_delegates_to_the_signer(storage: LocalStorage, signer: RecordingSigner) -> None:
