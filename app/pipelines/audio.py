@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -24,6 +24,8 @@ from av.container import InputContainer
 from app.core.errors import InvalidAudio, UnsupportedMediaType
 
 SAMPLE_RATE = 16000
+ONLY_THE_GIVEN_BYTES = {"protocol_whitelist": "pipe"}
+"""FFmpeg options that keep a demuxer from opening any file or URL a media file names (see ``_opened``)."""
 AudioSource = Path | IO[bytes]
 
 
@@ -187,22 +189,39 @@ def _mono_resampler(sample_rate: int) -> AudioResampler:
 
 @contextmanager
 def _opened(source: AudioSource) -> Iterator[InputContainer]:
-    """Open ``source`` for reading, mapping every FFmpeg error raised inside the block to ``InvalidAudio``."""
-    if isinstance(source, Path):
-        empty = source.is_file() and source.stat().st_size == 0
-    else:
-        empty = source.seek(0, io.SEEK_END) == 0
-        source.seek(0)
-    if empty:
-        raise InvalidAudio(details={"reason": "the file is empty"})
+    """Open ``source`` for reading, mapping every FFmpeg error raised inside the block to ``InvalidAudio``.
+
+    The bytes are handed to FFmpeg through a Python file object, and FFmpeg may open nothing else (``pipe`` is
+    the only protocol allowed): a media file is the user's, and some formats name other files. An HLS playlist or
+    an ffconcat script naming a path on this host would otherwise be read as its "segments", which let a user
+    transcribe another user's stored output or any audio file the service can read.
+    """
+    with ExitStack() as stack:
+        file = stack.enter_context(_file_of(source))
+        empty = file.seek(0, io.SEEK_END) == 0
+        file.seek(0)
+        if empty:
+            raise InvalidAudio(details={"reason": "the file is empty"})
+        try:
+            with av.open(file, mode="r", metadata_errors="ignore", options=ONLY_THE_GIVEN_BYTES) as container:
+                yield container
+        except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
+            raise InvalidAudio(details={"reason": _reason(exc)}) from exc
+        finally:
+            file.seek(0)
+
+
+@contextmanager
+def _file_of(source: AudioSource) -> Iterator[IO[bytes]]:
+    if not isinstance(source, Path):
+        yield source
+        return
     try:
-        with av.open(source, mode="r", metadata_errors="ignore") as container:
-            yield container
-    except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
+        file = source.open("rb")
+    except OSError as exc:
         raise InvalidAudio(details={"reason": _reason(exc)}) from exc
-    finally:
-        if not isinstance(source, Path):
-            source.seek(0)
+    with file:
+        yield file
 
 
 def _audio_stream(container: InputContainer) -> AudioStream:
@@ -249,6 +268,6 @@ def _declared_duration(container: InputContainer, stream: AudioStream) -> float 
 
 
 def _reason(exc: BaseException) -> str:
-    if isinstance(exc, av.error.FFmpegError):
+    if isinstance(exc, av.error.FFmpegError | OSError):  # never the path: it is the server's
         return str(exc.strerror or exc)
     return str(exc)

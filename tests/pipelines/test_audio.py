@@ -135,3 +135,26 @@ def test_a_forged_header_cannot_make_decoding_hold_more_than_allowed(testdata_di
     with pytest.raises(AudioLongerThanAllowed) as refused:
         decode_audio(forged, max_seconds=20.0)
     assert refused.value.status_code == 422 and refused.value.details == {"reason": "too long", "max_seconds": 20.0}
+
+
+@pytest.mark.parametrize(
+    ("name", "script"),
+    [
+        ("talk.m3u8", "#EXTM3U\n#EXT-X-TARGETDURATION:12\n#EXTINF:11.0,\n{target}\n#EXT-X-ENDLIST\n"),
+        ("talk.flac", "ffconcat version 1.0\nfile {target}\n"),
+    ],
+)
+def test_media_that_names_other_files_on_this_host_is_refused(
+    testdata_dir: Path, tmp_path: Path, name: str, script: str
+) -> None:
+    """A playlist or concat script is the user's: the files it names (another user's output, say) are not."""
+    target = tmp_path / "someone-elses-output.flac"
+    target.write_bytes((testdata_dir / "jfk.flac").read_bytes())
+    upload = tmp_path / name
+    upload.write_text(script.format(target=target.name))  # beside the script, as FFmpeg resolves it
+
+    with pytest.raises(InvalidAudio) as refused:
+        decode_audio(upload)
+    with pytest.raises(InvalidAudio):
+        probe_audio(upload)
+    assert str(tmp_path) not in str(refused.value.details)
