@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
@@ -28,6 +29,9 @@ EXTRACTOR_DOMAINS = ("youtube.com", "youtu.be", "youtube-nocookie.com", "tiktok.
 """Hosts (and their subdomains) whose pages go through the site extractor; every other URL is a direct link."""
 MAX_REDIRECTS = 5
 CHUNK_BYTES = 64 * 1024
+MIN_AVERAGE_BYTES_PER_SECOND = 16 * 1024
+"""A download averaging less, once it has run for twice the network timeout, is stopped: the timeout bounds each
+read, so a server dripping a few bytes a second would otherwise hold a worker for as long as the job may run."""
 DownloadProgress = Callable[[int, int | None], None]
 """Bytes received so far, and the size the server declared (``None`` when it did not)."""
 _UNSAFE_NAME = re.compile(r"[^\w.-]+")
@@ -83,7 +87,8 @@ def fetch_media(
         policy: which URLs and addresses may be connected to.
         max_bytes: the largest download accepted; enforced from ``Content-Length`` and while streaming.
         max_duration_seconds: the longest media accepted, checked against the extractor's metadata.
-        timeout_seconds: the timeout of each network operation (connect, each read).
+        timeout_seconds: the timeout of each network operation (connect, each read); see also
+            ``MIN_AVERAGE_BYTES_PER_SECOND``.
         extractor: the site extractor; a :class:`YtDlpExtractor` with the same timeout when omitted.
         on_progress: called after every chunk with the bytes received and the declared size (``None`` when the
             server does not say); an exception it raises stops the download and removes the partial file.
@@ -161,7 +166,14 @@ def _download(
                 last = PurePosixPath(unquote(response.url.path))
                 name = filename or _safe_filename(last.stem, last.suffix)
                 path = target_dir / f"ingest-{secrets.token_hex(8)}{PurePosixPath(name).suffix}"
-                size = _stream_to_file(response, path, url=url, max_bytes=max_bytes, on_progress=on_progress)
+                size = _stream_to_file(
+                    response,
+                    path,
+                    url=url,
+                    max_bytes=max_bytes,
+                    grace_seconds=2 * timeout_seconds,
+                    on_progress=on_progress,
+                )
             finally:
                 response.close()
     except httpx.TimeoutException as exc:
@@ -187,7 +199,13 @@ def _open(client: httpx.Client, first: ResolvedUrl, *, policy: UrlPolicy, header
 
 
 def _stream_to_file(
-    response: httpx.Response, path: Path, *, url: str, max_bytes: int, on_progress: DownloadProgress | None
+    response: httpx.Response,
+    path: Path,
+    *,
+    url: str,
+    max_bytes: int,
+    grace_seconds: float,
+    on_progress: DownloadProgress | None,
 ) -> int:
     if response.headers.get("Content-Type", "").startswith("text/html"):
         raise _fetch_failed(url, "the URL is a web page, not a media file")
@@ -195,16 +213,25 @@ def _stream_to_file(
     declared = int(length) if length.isdigit() else None
     if declared is not None and declared > max_bytes:
         raise _too_large(url, max_bytes)
-    size = 0
+    size = reported = 0
+    started = time.monotonic()
     try:
         with path.open("xb") as out:
-            for chunk in response.iter_raw(CHUNK_BYTES):
-                size += len(chunk)
+            # Pieces as they arrive (not whole chunks, which a dripping server never completes), so that the pace
+            # is checked on every read.
+            for piece in response.iter_raw():
+                size += len(piece)
                 if size > max_bytes:
                     raise _too_large(url, max_bytes)
-                out.write(chunk)
-                if on_progress is not None:
+                elapsed = time.monotonic() - started
+                if elapsed > grace_seconds and size < MIN_AVERAGE_BYTES_PER_SECOND * elapsed:
+                    raise _fetch_failed(url, f"too slow: {size / elapsed / 1024:.1f} KiB/s on average")
+                out.write(piece)
+                if on_progress is not None and size - reported >= CHUNK_BYTES:
+                    reported = size
                     on_progress(size, declared)
+        if on_progress is not None and size != reported:
+            on_progress(size, declared)
         if size == 0:
             raise _fetch_failed(url, "the response is empty")
     except BaseException:

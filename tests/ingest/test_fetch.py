@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -79,6 +80,8 @@ class MediaHandler(BaseHTTPRequestHandler):
             self._send(200, b"", "audio/flac", body=False, **{"Content-Length": str(10**10)})
         elif self.path == "/huge":
             self._stream_endlessly()
+        elif self.path == "/trickle":
+            self._trickle()
         elif self.path == "/slow":
             time.sleep(1.5)
             self._send(200, self.server.media, "audio/flac", body)
@@ -94,6 +97,20 @@ class MediaHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if body:
             self.wfile.write(content)
+
+    def _trickle(self) -> None:
+        # Every read arrives within the timeout, yet 10 s of it would bring 25 kB.
+        self.send_response(200)
+        self.send_header("Content-Type", "audio/flac")
+        self.send_header("Content-Length", str(len(self.server.media)))
+        self.end_headers()
+        try:
+            for start in range(0, 25_000, 500):
+                self.wfile.write(self.server.media[start : start + 500])
+                self.wfile.flush()
+                time.sleep(0.2)
+        except (BrokenPipeError, ConnectionResetError):
+            return
 
     def _stream_endlessly(self) -> None:
         # HTTP/1.0 without Content-Length: the body ends when the connection closes, here after 32 MB.
@@ -215,6 +232,16 @@ def test_fetch_failures(server: MediaServer, tmp_path: Path, path: str, reason: 
 
     assert (caught.value.status_code, caught.value.error_code) == (422, "URL_FETCH_FAILED")
     assert caught.value.details == {"url": f"{server.base}{path}", "reason": reason}
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_server_that_drips_bytes_is_given_up_on(server: MediaServer, tmp_path: Path) -> None:
+    """Each read comes within the timeout; the download as a whole would still take hours at that pace."""
+    with pytest.raises(UrlFetchFailed) as caught:
+        fetch(f"{server.base}/trickle", tmp_path, timeout_seconds=0.5)
+
+    assert isinstance(caught.value.details, dict)
+    assert re.fullmatch(r"too slow: \d+\.\d KiB/s on average", caught.value.details["reason"])
     assert list(tmp_path.iterdir()) == []
 
 
