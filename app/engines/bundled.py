@@ -127,6 +127,15 @@ def _move_into_place(staging: Path, target: Path) -> None:
         shutil.rmtree(trash, ignore_errors=True)
 
 
+def whisper_config(name_or_path: str) -> Path | None:
+    """The ``config.json`` of the configured Whisper model, without assembling the bundled one; ``None`` where the
+    setting names no model folder."""
+    if name_or_path == BUNDLED_NAME:
+        return next(path for path in installed_whisper_base().extra_files if path.name == "config.json")
+    config = Path(name_or_path).expanduser() / "config.json"
+    return config if config.is_file() else None
+
+
 def resolve_whisper_model(name_or_path: str, cache_dir: Path, *, source: BundledSource | None = None) -> Path:
     """Turn the ``WHISPER_MODEL`` setting into a local CTranslate2 model folder. Nothing is ever downloaded.
 

@@ -9,7 +9,8 @@ from functools import cached_property
 from pathlib import Path
 
 from app.core.config import Settings
-from app.engines.languages import WHISPER_LANGUAGES
+from app.engines.bundled import whisper_config
+from app.engines.languages import model_languages
 from app.engines.synthesis import VOICE_CATALOGUE
 from app.engines.translation import FastTranslateEngine, TextTranslator, TranslationRouter, discover_translation_models
 
@@ -18,9 +19,11 @@ from app.engines.translation import FastTranslateEngine, TextTranslator, Transla
 class LanguageCatalog:
     settings: Settings
 
-    @property
+    @cached_property
     def transcription_languages(self) -> frozenset[str]:
-        return frozenset(WHISPER_LANGUAGES) if self.multilingual_speech else frozenset({"en"})
+        if not self.multilingual_speech:
+            return frozenset({"en"})
+        return model_languages(whisper_config(self.settings.whisper_model))
 
     @property
     def multilingual_speech(self) -> bool:

@@ -16,6 +16,14 @@ URL = "/api/v1/translation/translate/"
 def test_languages_tell_what_this_installation_can_do(client: TestClient) -> None:
     body = client.get("/api/v1/translation/languages").json()
     assert {"en", "de", "pt", "zh"} <= set(body["transcription"]) and len(body["transcription"]) > 90
+    assert "yue" not in body["transcription"]  # Cantonese came with large-v3; the bundled base knows 99 languages
+    cantonese = client.post(
+        "/api/v1/translation/translate/",
+        headers=auth_headers(client),
+        files={"file": ("a.flac", b"fLaC")},
+        data={"source_language": "yue"},
+    )
+    assert cantonese.status_code == 422 and cantonese.json()["details"]["field"] == "source_language"
     targets = {entry["target"]: entry for entry in body["translation"]}
     assert {"en", "pt"} <= set(targets)
     pt_sources = {source["source"]: source for source in targets["pt"]["sources"]}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,8 +18,10 @@ from app.engines.bundled import (
     bundled_whisper_base,
     installed_whisper_base,
     resolve_whisper_model,
+    whisper_config,
 )
 from app.engines.errors import ModelNotAvailable
+from app.engines.languages import WHISPER_LANGUAGES, model_languages
 
 
 def sha256_of(path: Path) -> str:
@@ -125,3 +128,15 @@ def test_unknown_model_is_not_available(tmp_path: Path, name: str) -> None:
     assert caught.value.status_code == 503
     assert caught.value.error_code == "MODEL_NOT_AVAILABLE"
     assert not (tmp_path / BUNDLED_DIR).exists()
+
+
+def test_a_models_languages_are_those_its_config_lists(tmp_path: Path) -> None:
+    large_v3 = tmp_path / "config.json"
+    large_v3.write_text(json.dumps({"lang_ids": list(range(50259, 50359))}))
+    unreadable = tmp_path / "broken.json"
+    unreadable.write_text("{")
+
+    assert "yue" in model_languages(large_v3) and len(model_languages(large_v3)) == 100
+    bundled = model_languages(whisper_config("base"))
+    assert len(bundled) == 99 and "yue" not in bundled and {"en", "de", "pt", "su"} <= bundled
+    assert model_languages(unreadable) == model_languages(None) == WHISPER_LANGUAGES
