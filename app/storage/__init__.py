@@ -7,6 +7,7 @@ from app.storage.base import (
     StorageUnavailable,
     UrlSigner,
     attachment_disposition,
+    media_type_of,
     validate_key,
 )
 from app.storage.factory import build_storage
@@ -19,5 +20,6 @@ __all__ = [
     "UrlSigner",
     "attachment_disposition",
     "build_storage",
+    "media_type_of",
     "validate_key",
 ]

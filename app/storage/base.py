@@ -8,6 +8,7 @@ checking it in one place is what keeps a buggy caller from reaching outside the 
 
 from __future__ import annotations
 
+import mimetypes
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
@@ -72,6 +73,16 @@ def attachment_disposition(filename: str) -> str:
     """A ``Content-Disposition`` that survives any filename: ASCII fallback plus the RFC 6266 UTF-8 form."""
     fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename)
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+_SUBTITLE_TYPES = {".srt": "application/x-subrip", ".vtt": "text/vtt"}
+"""Outputs the standard table does not know everywhere (players pick subtitles by type)."""
+
+
+def media_type_of(filename: str) -> str:
+    """The ``Content-Type`` a download of ``filename`` is served with, local or presigned alike."""
+    suffix = Path(filename).suffix.lower()
+    return _SUBTITLE_TYPES.get(suffix) or mimetypes.guess_type(filename)[0] or "application/octet-stream"
 
 
 class Storage(Protocol):

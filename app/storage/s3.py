@@ -18,6 +18,7 @@ from app.storage.base import (
     StorageUnavailable,
     attachment_disposition,
     limit_size,
+    media_type_of,
     validate_key,
     validate_prefix,
 )
@@ -159,6 +160,7 @@ class S3Storage:
             "Bucket": self._bucket,
             "Key": self._key(key),
             "ResponseContentDisposition": attachment_disposition(filename),
+            "ResponseContentType": media_type_of(filename),
         }
         with _translate_errors():
             return self._client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)

@@ -2,10 +2,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 
 from app.core.config import Settings
 from app.core.security import ACCESS_TOKEN_TYPE, create_token
+from app.services.downloads import download_signer
+from app.storage import build_storage
 from tests.utils import PASSWORD, assert_error, auth_headers, random_email, register
 
 
@@ -104,3 +107,19 @@ def test_download_tokens_are_not_access_tokens(client: TestClient, settings: Set
     response = client.get("/api/v1/jobs/", headers={"Authorization": f"Bearer {download}"})
     assert response.status_code == 401
     assert_error(response.json(), "INVALID_TOKEN")
+
+
+@pytest.mark.parametrize(
+    ("filename", "media_type"),
+    [("talk.srt", "application/x-subrip"), ("talk.vtt", "text/vtt"), ("talk.json", "application/json")],
+)
+def test_a_download_is_served_with_its_formats_type(
+    client: TestClient, settings: Settings, filename: str, media_type: str
+) -> None:
+    """Players and browsers pick subtitles by their type: an SRT served as plain text is not offered as one."""
+    storage = build_storage(settings, download_signer(settings))
+    storage.save("users/1/jobs/1/attempt-1/transcript", [b"1\n00:00:00,000 --> 00:00:01,000\nHi\n"])
+
+    response = client.get(storage.download_url("users/1/jobs/1/attempt-1/transcript", filename=filename, expires_in=60))
+
+    assert response.status_code == 200 and response.headers["content-type"].split(";")[0] == media_type

@@ -159,6 +159,9 @@ def test_presigned_url_downloads_the_bytes_as_an_attachment(s3_storage: S3Storag
     assert disposition.startswith('attachment; filename="dub _fr_ _t_.wav"')
     assert "filename*=UTF-8''dub%20%22fr%22%20%C3%A9t%C3%A9.wav" in disposition
     assert "X-Amz-Expires=300" in url
+    assert response.headers["content-type"] in {"audio/wav", "audio/x-wav"}
+    subtitles = s3_storage.download_url("jobs/1/out.wav", filename="talk.srt", expires_in=300)
+    assert httpx.get(subtitles).headers["content-type"] == "application/x-subrip"
 
 
 def test_check_passes_and_fails(s3_storage: S3Storage, s3_client: S3Client) -> None:

@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-import mimetypes
-
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import SettingsDep, StorageDep
 from app.core.errors import InvalidToken, LinkExpired, ResourceNotFound, TokenExpired
 from app.services.downloads import read_download_token
-from app.storage import attachment_disposition
+from app.storage import attachment_disposition, media_type_of
 
 router = APIRouter(prefix="/files", tags=["files"])
 
@@ -27,6 +25,6 @@ def download(token: str, settings: SettingsDep, storage: StorageDep) -> Streamin
     except InvalidToken as exc:
         raise ResourceNotFound("Download link not found") from exc
     size = storage.size(key)
-    media_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    media_type = media_type_of(filename)
     headers = {"Content-Disposition": attachment_disposition(filename), "Content-Length": str(size)}
     return StreamingResponse(storage.iter_bytes(key), media_type=media_type, headers=headers)
