@@ -19,7 +19,7 @@ from typing import Any, BinaryIO, Protocol
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
-from app.core.errors import InvalidInput
+from app.core.errors import AppError, InvalidInput
 from app.core.metrics import MODEL_INFERENCE_SECONDS
 from app.engines.transcriber import Transcriber, TranscriptionOptions
 from app.engines.translation.base import UnsupportedLanguagePair
@@ -202,7 +202,7 @@ class TranslationService:
                         batch_id=batch_id,
                     )
                 )
-            except InvalidInput as exc:
+            except AppError as exc:  # 413 and 415 too: the whole batch is refused, so say which file it was
                 previous = exc.details if isinstance(exc.details, dict) else {}
                 exc.details = {**previous, "file_index": index, "filename": filename}
                 raise

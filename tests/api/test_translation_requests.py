@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from app.core.config import Settings
 from tests.api.test_translation import queued_messages, stored_files
+from tests.media import write_video
 from tests.utils import assert_error, auth_headers
 
 URL = "/api/v1/translation/translate/"
@@ -105,7 +106,9 @@ def test_batch_creates_one_job_per_file_under_one_id(
     assert malformed.status_code == 422 and malformed.json()["error_code"] == "VALIDATION_ERROR"
 
 
-def test_one_bad_file_refuses_the_whole_batch(client: TestClient, settings: Settings, testdata_dir: Path) -> None:
+def test_one_bad_file_refuses_the_whole_batch(
+    client: TestClient, settings: Settings, testdata_dir: Path, tmp_path: Path
+) -> None:
     headers = auth_headers(client)
     response = client.post(
         f"{URL}batch/",
@@ -118,6 +121,16 @@ def test_one_bad_file_refuses_the_whole_batch(client: TestClient, settings: Sett
     assert body["details"]["file_index"] == 1 and body["details"]["filename"] == "x.mp3"
     assert stored_files(settings) == [] and queued_messages(settings.broker_url) == []
     assert client.get("/api/v1/jobs/", headers=headers).json()["count"] == 0
+
+    silent_film = tmp_path / "film.mp4"
+    write_video(silent_film, speech=None)
+    files = [("files[]", (name, (testdata_dir / "jfk.flac").read_bytes())) for name in ("a.flac", "b.flac")]
+    response = client.post(
+        f"{URL}batch/", headers=headers, files=[*files, ("files[]", ("film.mp4", silent_film.read_bytes()))]
+    )
+    assert response.status_code == 415
+    assert response.json()["details"]["file_index"] == 2 and response.json()["details"]["filename"] == "film.mp4"
+    assert stored_files(settings) == []
 
 
 def test_an_overlong_language_is_a_validation_error_that_does_not_echo_it(
