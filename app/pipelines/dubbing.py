@@ -33,6 +33,8 @@ class DubSegment:
     start: float
     end: float
     text: str
+    segment_id: int | None = None
+    """The transcript segment it speaks, reported back in its fit."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class SegmentFit:
 
     Attributes:
         index: the line's position in the input.
+        segment_id: the transcript segment the line speaks, where the caller named one.
         start: where its speech starts (the source start), in seconds.
         end: the source end of the line, in seconds.
         speech_seconds: how long its speech lasts as placed (after any speed-up).
@@ -51,6 +54,7 @@ class SegmentFit:
     """
 
     index: int
+    segment_id: int | None
     start: float
     end: float
     speech_seconds: float
@@ -139,6 +143,7 @@ def assemble_dub(
         seconds = placed.size / sample_rate
         fits[index] = SegmentFit(
             index=index,
+            segment_id=segment.segment_id,
             start=round(segment.start, 3),
             end=round(segment.end, 3),
             speech_seconds=round(seconds, 3),

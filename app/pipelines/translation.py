@@ -228,7 +228,7 @@ class TranslationPipeline:
         def speak(text: str) -> SynthesizedSpeech:
             return synthesizer.synthesize(text, language=target, voice=voice.voice)
 
-        lines = [DubSegment(start=s.start, end=s.end, text=s.text) for s in segments if s.text]
+        lines = [DubSegment(start=s.start, end=s.end, text=s.text, segment_id=s.id) for s in segments if s.text]
         return assemble_dub(lines, speak, total_duration=duration, hook=relabelled("synthesizing", report))
 
 

@@ -317,10 +317,10 @@ class TranslationService:
             "available": True,
             "format": fmt.value,
             "segments": len(fits),
-            "sped_up_segments": [fit.index for fit in fits if fit.tempo > 1.0],
+            "sped_up_segments": [fit.segment_id for fit in fits if fit.tempo > 1.0],
             "shortened_segments": [
                 {
-                    "index": fit.index,
+                    "segment_id": fit.segment_id,
                     "start": fit.start,
                     "tempo": round(fit.tempo, 3),
                     "overlaps_next": fit.overlapped_next,

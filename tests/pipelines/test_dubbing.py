@@ -109,12 +109,13 @@ def test_empty_lines_are_reported_silent(speak: Speak) -> None:
 
 
 def test_report_keeps_input_order_for_unsorted_lines(speak: Speak) -> None:
-    segments = [DubSegment(3.0, 4.5, LINES[0]), DubSegment(0.5, 2.5, LINES[0])]
+    segments = [DubSegment(3.0, 4.5, LINES[0], segment_id=4), DubSegment(0.5, 2.5, LINES[0], segment_id=2)]
 
     result = assemble_dub(segments, speak, total_duration=5.0)
 
     assert [fit.start for fit in result.report] == [3.0, 0.5]
     assert [fit.index for fit in result.report] == [0, 1]
+    assert [fit.segment_id for fit in result.report] == [4, 2]  # what the job's result names them by
 
 
 def test_speed_up_is_never_above_1_5(speak: Speak) -> None:
