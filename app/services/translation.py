@@ -99,6 +99,8 @@ class TranslationService:
         """Normalise the languages and refuse any the installation cannot serve (422), before anything is stored."""
         source = request.source_language.strip().lower() if request.source_language else None
         target = request.target_language.strip().lower() if request.target_language else None
+        if target:
+            target = catalog.router.plain_target(source or PIVOT, target)
         if source and source not in catalog.transcription_languages:
             raise UnsupportedLanguage(
                 details={"field": "source_language", "error": f"'{source}' is not a supported language"}

