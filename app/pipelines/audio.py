@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -196,8 +196,7 @@ def _opened(source: AudioSource) -> Iterator[InputContainer]:
     an ffconcat script naming a path on this host would otherwise be read as its "segments", which let a user
     transcribe another user's stored output or any audio file the service can read.
     """
-    with ExitStack() as stack:
-        file = stack.enter_context(_file_of(source))
+    with _file_of(source) as file:
         empty = file.seek(0, io.SEEK_END) == 0
         file.seek(0)
         if empty:
